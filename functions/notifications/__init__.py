@@ -1,0 +1,1 @@
+"""Notifications: sends the product's email through the email port."""
