@@ -1,0 +1,51 @@
+"""Workspaces (tenants): read and rename; creation is used by sign-up and seeding."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from functions.identity.dal.store import WorkspaceStore
+from functions.identity.models.api import RenameWorkspace, Workspace
+from ninefold_core.dynamo import TenantRepository
+from ninefold_core.errors import NotFound
+from ninefold_core.events import new_envelope
+from ninefold_core.events.outbox import outbox_op
+from ninefold_core.events.schemas.identity import WorkspaceRenamed
+from ninefold_core.tenant import TenantContext
+
+
+def new_tenant_id() -> str:
+    # Opaque and random: a tenant id reveals nothing (no sequence, no name).
+    return "ws_" + secrets.token_hex(10)
+
+
+def _workspace(item: dict[str, Any]) -> Workspace:
+    return Workspace(id=item["id"], name=item["name"], created_at=item["created_at"], version=item["version"])
+
+
+def get(ctx: TenantContext, store: WorkspaceStore) -> Workspace:
+    item = store.get()
+    if item is None:
+        raise NotFound("This workspace does not exist.")
+    return _workspace(item)
+
+
+def rename(ctx: TenantContext, body: RenameWorkspace, store: WorkspaceStore) -> Workspace:
+    current = get(ctx, store)
+    if current.name == body.name:
+        return current
+    envelope = new_envelope(
+        WorkspaceRenamed(workspace_id=ctx.tenant_id, old_name=current.name, new_name=body.name), ctx
+    )
+    # The rename and its event commit together, or neither does.
+    store.repo.transact([store.rename_op(body.name, current.version), outbox_op(store.repo, envelope)])
+    return current.model_copy(update={"name": body.name, "version": current.version + 1})
+
+
+def create(ctx: TenantContext, name: str, owner_id: str, store: WorkspaceStore) -> Workspace:
+    item = {"id": ctx.tenant_id, "name": name, "created_at": datetime.now(UTC).isoformat(), "version": 1}
+    repo: TenantRepository = store.repo
+    repo.transact([store.create_op(item), store.add_member_op(owner_id, ["owner"])])
+    return _workspace(item)
