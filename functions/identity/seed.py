@@ -22,7 +22,9 @@ class SeededUser:
     workspace_name: str
 
 
-def seed_user(table_name: str, *, workspace_name: str, user_id: str, roles: list[str] | None = None, client: Any | None = None) -> SeededUser:
+def seed_user(
+    table_name: str, *, workspace_name: str, user_id: str, roles: list[str] | None = None, client: Any | None = None
+) -> SeededUser:
     tenant_id = workspaces.new_tenant_id()
     ctx = TenantContext(tenant_id=tenant_id, user_id=user_id)
     store = WorkspaceStore(table_name, ctx, client)

@@ -29,7 +29,10 @@ class WorkspaceStore:
 
     def rename_op(self, name: str, expected_version: int) -> dict[str, Any]:
         return self.repo.update_op(
-            WORKSPACE_PK, WORKSPACE_SK, {"name": name, "version": expected_version + 1}, expected={"version": expected_version}
+            WORKSPACE_PK,
+            WORKSPACE_SK,
+            {"name": name, "version": expected_version + 1},
+            expected={"version": expected_version},
         )
 
     def member(self, user_id: str) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ from functions.identity.dal.store import SessionStore, WorkspaceStore
 from functions.identity.models.roles import permissions_for
 from ninefold_core.tenant import TenantContext
 
-TOKEN_PREFIX = "nf_s_"
+TOKEN_PREFIX = "nf_s_"  # noqa: S105 (a public prefix that makes leaked tokens greppable, not a secret)
 ABSOLUTE_LIFETIME_SECONDS = 30 * 24 * 3600
 
 
@@ -42,7 +42,13 @@ def issue(store: SessionStore, *, user_id: str, tenant_id: str, now: float | Non
     expires_at = int(now) + ABSOLUTE_LIFETIME_SECONDS
     store.put(
         hash_token(token),
-        {"session_id": session_id, "user_id": user_id, "tenant_id": tenant_id, "created_at": int(now), "expires_at": expires_at},
+        {
+            "session_id": session_id,
+            "user_id": user_id,
+            "tenant_id": tenant_id,
+            "created_at": int(now),
+            "expires_at": expires_at,
+        },
         expires_at=expires_at,
     )
     return IssuedSession(token=token, session_id=session_id, expires_at=expires_at)

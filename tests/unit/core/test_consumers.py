@@ -17,7 +17,9 @@ CTX = TenantContext(tenant_id="ws_aaaaaaaaaa", user_id="usr_1")
 
 
 def config(table: str) -> BaseConfig:
-    return BaseConfig(STAGE="test", SYSTEM="safety", POWERTOOLS_SERVICE_NAME="safety", EVENT_BUS_NAME="b", TABLE_NAME=table)
+    return BaseConfig(
+        STAGE="test", SYSTEM="safety", POWERTOOLS_SERVICE_NAME="safety", EVENT_BUS_NAME="b", TABLE_NAME=table
+    )
 
 
 def detail(name: str = "New") -> dict[str, Any]:
@@ -42,7 +44,9 @@ def test_a_batch_reports_only_its_failed_records(table: str, lambda_context: Any
 
     result = consume_events(event, lambda_context, config(table), recorder, consumer="test")
 
-    assert result == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]}
+    assert result == {
+        "batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]
+    }
     assert recorder.seen == [(good["metadata"]["id"], "ws_aaaaaaaaaa")]
 
 
@@ -50,7 +54,9 @@ def test_a_duplicate_delivery_is_processed_once(table: str, lambda_context: Any)
     envelope = detail()
     recorder = Recorder()
     for _ in range(3):
-        result = consume_events(sqs_event([eventbridge_body(envelope)]), lambda_context, config(table), recorder, consumer="test")
+        result = consume_events(
+            sqs_event([eventbridge_body(envelope)]), lambda_context, config(table), recorder, consumer="test"
+        )
         assert result == {"batchItemFailures": []}
     assert len(recorder.seen) == 1
 
@@ -62,7 +68,9 @@ def test_a_failed_record_runs_again_on_redelivery(table: str, lambda_context: An
     with pytest.raises(BatchProcessingError):
         consume_events(sqs_event([eventbridge_body(envelope)]), lambda_context, config(table), flaky, consumer="test")
     flaky.fail_on.clear()
-    second = consume_events(sqs_event([eventbridge_body(envelope)]), lambda_context, config(table), flaky, consumer="test")
+    second = consume_events(
+        sqs_event([eventbridge_body(envelope)]), lambda_context, config(table), flaky, consumer="test"
+    )
     assert second == {"batchItemFailures": []}
     assert len(flaky.seen) == 1
 

@@ -88,14 +88,16 @@ def test_a_transaction_writes_all_or_nothing(table: str) -> None:
     repo = TenantRepository(table, A)
     repo.put(("DOC",), "taken", {"v": 1})
     with pytest.raises(ConditionFailed):
-        repo.transact([repo.put_op(("DOC",), "new", {"v": 1}), repo.put_op(("DOC",), "taken", {"v": 2}, if_absent=True)])
+        repo.transact(
+            [repo.put_op(("DOC",), "new", {"v": 1}), repo.put_op(("DOC",), "taken", {"v": 2}, if_absent=True)]
+        )
     assert repo.get(("DOC",), "new") is None
 
 
 def test_platform_items_live_apart_from_tenant_items(table: str) -> None:
     PlatformRepository(table, "session").put(("abc",), "session", {"user_id": "u"})
     assert raw_item(table, "P#session#abc", "session") is not None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="namespace"):
         PlatformRepository(table, "bad#namespace")
 
 

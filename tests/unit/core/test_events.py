@@ -18,7 +18,10 @@ from ninefold_core.tenant import Actor, TenantContext
 from scripts import events_doc
 
 CTX = TenantContext(
-    tenant_id="ws_aaaaaaaaaa", user_id="usr_1", session_id="s1", request_id="r1",
+    tenant_id="ws_aaaaaaaaaa",
+    user_id="usr_1",
+    session_id="s1",
+    request_id="r1",
     impersonator=Actor(user_id="adm_1", reason="support"),
 )
 
@@ -30,7 +33,12 @@ def renamed() -> WorkspaceRenamed:
 def test_the_envelope_carries_type_version_tenant_and_correlation() -> None:
     envelope = new_envelope(renamed(), CTX)
     meta = envelope.metadata
-    assert (meta.type, meta.version, meta.tenant_id, meta.source) == ("workspace.renamed", 1, "ws_aaaaaaaaaa", "ninefold.identity")
+    assert (meta.type, meta.version, meta.tenant_id, meta.source) == (
+        "workspace.renamed",
+        1,
+        "ws_aaaaaaaaaa",
+        "ninefold.identity",
+    )
     assert meta.correlation.actor_chain == ("adm_1", "usr_1")
     assert meta.correlation.request_id == "r1"
 
@@ -92,7 +100,7 @@ class FlakyEvents:
         self.fail_times = fail_times
         self.calls: list[list[dict[str, Any]]] = []
 
-    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803 (boto3's name)
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
         self.calls.append(Entries)
         if self.fail_times:
             self.fail_times -= 1
@@ -106,7 +114,11 @@ def test_the_publisher_batches_by_ten_and_retries_failed_entries_once() -> None:
     EventPublisher("bus", client).publish(*envelopes)
     assert [len(c) for c in client.calls] == [10, 10, 2]
     entry = client.calls[0][0]
-    assert (entry["Source"], entry["DetailType"], entry["EventBusName"]) == ("ninefold.identity", "workspace.renamed", "bus")
+    assert (entry["Source"], entry["DetailType"], entry["EventBusName"]) == (
+        "ninefold.identity",
+        "workspace.renamed",
+        "bus",
+    )
 
 
 def test_the_publisher_raises_a_retryable_error_when_entries_keep_failing() -> None:
@@ -118,7 +130,9 @@ def stream_records(table: str) -> list[dict[str, Any]]:
     streams = aws.client("dynamodbstreams")
     arn = aws.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
     records: list[dict[str, Any]] = streams.get_records(ShardIterator=iterator)["Records"]
     return records
 
@@ -134,7 +148,9 @@ def test_outbox_items_are_relayed_to_the_bus_and_other_writes_are_not(
     sqs = aws.client("sqs")
     queue_url = sqs.create_queue(QueueName="tap")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="all", EventBusName="ninefold-test", EventPattern=json.dumps({"source": [{"prefix": "ninefold."}]}))
+    events.put_rule(
+        Name="all", EventBusName="ninefold-test", EventPattern=json.dumps({"source": [{"prefix": "ninefold."}]})
+    )
     events.put_targets(Rule="all", EventBusName="ninefold-test", Targets=[{"Id": "q", "Arn": queue_arn}])
 
     repo = TenantRepository(table, CTX)

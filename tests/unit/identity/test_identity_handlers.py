@@ -37,9 +37,15 @@ def context_for(owner: SeededUser, lambda_context: Any) -> TenantContext:
     return TenantContext.from_authorizer_context(result["context"])
 
 
-def call(method: str, path: str, ctx: TenantContext | None, lambda_context: Any, **kwargs: Any) -> tuple[int, dict[str, Any], dict[str, Any]]:
+def call(
+    method: str, path: str, ctx: TenantContext | None, lambda_context: Any, **kwargs: Any
+) -> tuple[int, dict[str, Any], dict[str, Any]]:
     response = api.handler(http_event(method, path, ctx=ctx, **kwargs), lambda_context)
-    return response["statusCode"], response.get("headers", {}), json.loads(response["body"]) if response.get("body") else {}
+    return (
+        response["statusCode"],
+        response.get("headers", {}),
+        json.loads(response["body"]) if response.get("body") else {},
+    )
 
 
 def test_the_authorizer_turns_a_session_into_the_owners_context(owner: SeededUser, lambda_context: Any) -> None:
@@ -52,7 +58,9 @@ def test_the_authorizer_turns_a_session_into_the_owners_context(owner: SeededUse
     "token",
     [None, "", "nf_s_forged-token-that-was-never-issued", "not-even-our-format", "Basic abc"],
 )
-def test_the_authorizer_denies_missing_and_forged_tokens(owner: SeededUser, lambda_context: Any, token: str | None) -> None:
+def test_the_authorizer_denies_missing_and_forged_tokens(
+    owner: SeededUser, lambda_context: Any, token: str | None
+) -> None:
     assert authorize(token, lambda_context) == {"isAuthorized": False}
 
 
@@ -84,7 +92,9 @@ def test_me_and_workspace_describe_the_caller(owner: SeededUser, lambda_context:
     assert (status, workspace["name"], workspace["version"]) == (200, "Acme", 1)
 
 
-def test_renaming_bumps_the_version_and_writes_the_event_in_the_same_transaction(owner: SeededUser, lambda_context: Any) -> None:
+def test_renaming_bumps_the_version_and_writes_the_event_in_the_same_transaction(
+    owner: SeededUser, lambda_context: Any
+) -> None:
     ctx = context_for(owner, lambda_context)
     status, _, workspace = call("PATCH", "/api/v1/workspace", ctx, lambda_context, body={"name": "  Acme Labs "})
     assert (status, workspace["name"], workspace["version"]) == (200, "Acme Labs", 2)
@@ -117,7 +127,7 @@ def test_bad_input_gets_a_problem_naming_the_field_and_changes_nothing(
     assert call("GET", "/api/v1/workspace", ctx, lambda_context)[2]["version"] == 1
 
 
-@pytest.mark.parametrize("raw", ["{not json", "[]", "null", "\"name\""])
+@pytest.mark.parametrize("raw", ["{not json", "[]", "null", '"name"'])
 def test_malformed_bodies_are_a_4xx_not_a_500(owner: SeededUser, lambda_context: Any, raw: str) -> None:
     ctx = context_for(owner, lambda_context)
     status, headers, _ = call("PATCH", "/api/v1/workspace", ctx, lambda_context, raw_body=raw)

@@ -43,7 +43,12 @@ def test_events_are_recorded_once_in_their_own_tenants_log(safety_env: str, lamb
     assert status == 200
     assert [e["id"] for e in page["items"]] == [a2["metadata"]["id"], a1["metadata"]["id"]]
     status, entry = get(f"/api/v1/audit-events/{a1['metadata']['id']}", A, lambda_context)
-    assert (status, entry["type"], entry["actor_id"], entry["data"]["new_name"]) == (200, "workspace.renamed", "usr_a", "one")
+    assert (status, entry["type"], entry["actor_id"], entry["data"]["new_name"]) == (
+        200,
+        "workspace.renamed",
+        "usr_a",
+        "one",
+    )
 
 
 def test_tenant_b_cannot_see_tenant_a_audit_events(safety_env: str, lambda_context: Any) -> None:
@@ -62,9 +67,11 @@ def test_the_log_pages_with_an_opaque_cursor_bound_to_the_tenant(safety_env: str
     assert status == 200
     assert len(first["items"]) == 2
     assert first["next_cursor"]
-    status, second = get("/api/v1/audit-events", A, lambda_context, query={"limit": "2", "cursor": first["next_cursor"]})
+    status, second = get(
+        "/api/v1/audit-events", A, lambda_context, query={"limit": "2", "cursor": first["next_cursor"]}
+    )
     assert len(second["items"]) == 2
-    status, problem = get("/api/v1/audit-events", B, lambda_context, query={"cursor": first["next_cursor"]})
+    status, _ = get("/api/v1/audit-events", B, lambda_context, query={"cursor": first["next_cursor"]})
     assert status == 400
 
 

@@ -85,4 +85,6 @@ def consume_events(
         process(key={"consumer": consumer, "event_id": envelope.id})
 
     processor = BatchProcessor(event_type=EventType.SQS)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return dict(
+        process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    )

@@ -171,7 +171,9 @@ class _Repository:
         last = response.get("LastEvaluatedKey")
         return Page(items=items, cursor=self._encode_cursor(last) if last else None)
 
-    def query_all(self, pk: Sequence[str], *, sk_prefix: str | None = None, index: str | None = None) -> Iterator[dict[str, Any]]:
+    def query_all(
+        self, pk: Sequence[str], *, sk_prefix: str | None = None, index: str | None = None
+    ) -> Iterator[dict[str, Any]]:
         cursor: str | None = None
         while True:
             page = self.query(pk, sk_prefix=sk_prefix, index=index, cursor=cursor, limit=MAX_PAGE)
@@ -333,12 +335,14 @@ class _Repository:
     def _check_attribute(name: str) -> None:
         # Key attributes are derived, never passed in: that is what keeps every
         # key inside the caller's tenant.
-        if name in ("pk", "sk") or name.endswith(("pk", "sk")) and name.startswith("gsi"):
+        if name in ("pk", "sk") or (name.endswith(("pk", "sk")) and name.startswith("gsi")):
             raise ValueError(f"{name} is a key attribute; pass key parts instead")
 
     @staticmethod
     def _strip(item: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in item.items() if not (k in ("pk", "sk") or (k.startswith("gsi") and k[-2:] in ("pk", "sk")))}
+        return {
+            k: v for k, v in item.items() if not (k in ("pk", "sk") or (k.startswith("gsi") and k[-2:] in ("pk", "sk")))
+        }
 
     @staticmethod
     def _encode_cursor(last: Mapping[str, Any]) -> str:

@@ -61,20 +61,34 @@ def register_problem_handlers(app: APIGatewayHttpResolver) -> None:
     def _provider_down(exc: ProviderUnavailable) -> Response[str]:
         # The provider's own message may echo personal data: log the summary, answer generically.
         logger.warning("provider unavailable", extra={"provider": exc.provider, "error": str(exc)})
-        response = problem(503, "service-unavailable", "Temporarily unavailable", "A provider we depend on is unavailable; try again shortly.")
+        response = problem(
+            503,
+            "service-unavailable",
+            "Temporarily unavailable",
+            "A provider we depend on is unavailable; try again shortly.",
+        )
         response.headers["Retry-After"] = "30"
         return response
 
     @app.exception_handler(ProviderRejected)
     def _provider_rejected(exc: ProviderRejected) -> Response[str]:
         logger.error("provider rejected a request", extra={"provider": exc.provider, "error": str(exc)})
-        return problem(502, "provider-rejected", "A provider refused the request", "The request could not be completed by a provider.")
+        return problem(
+            502,
+            "provider-rejected",
+            "A provider refused the request",
+            "The request could not be completed by a provider.",
+        )
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:
         # Say which field is wrong and why, never echo the input back.
         errors = [
-            {"field": ".".join(str(p) for p in err["loc"] if p != "body") or "body", "message": err.get("msg", err["type"]), "type": err["type"]}
+            {
+                "field": ".".join(str(p) for p in err["loc"] if p != "body") or "body",
+                "message": err.get("msg", err["type"]),
+                "type": err["type"],
+            }
             for err in exc.errors()
         ]
         return problem(
@@ -139,6 +153,11 @@ def _too_large() -> dict[str, Any]:
         "statusCode": 413,
         "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
         "body": json.dumps(
-            {"type": PROBLEM_BASE + "payload-too-large", "title": "Payload too large", "status": 413, "detail": f"Bodies are limited to {MAX_BODY_BYTES} bytes."}
+            {
+                "type": PROBLEM_BASE + "payload-too-large",
+                "title": "Payload too large",
+                "status": 413,
+                "detail": f"Bodies are limited to {MAX_BODY_BYTES} bytes.",
+            }
         ),
     }

@@ -7,6 +7,8 @@ this catalog by `scripts/events_doc.py`; a unit test fails when it drifts.
 
 from __future__ import annotations
 
+import builtins
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -34,11 +36,12 @@ class EventSpec:
     type: str
     version: int
     producer: str
-    model: type[EventData]
+    model: builtins.type[EventData]
     description: str
 
     def json_schema(self) -> dict[str, Any]:
-        return self.model.model_json_schema()
+        schema: dict[str, Any] = self.model.model_json_schema()
+        return schema
 
 
 CATALOG: dict[tuple[str, int], EventSpec] = {}

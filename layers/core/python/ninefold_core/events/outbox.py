@@ -14,13 +14,13 @@ import time
 from typing import Any
 
 from ninefold_core.dynamo import TenantRepository
-from ninefold_core.events.envelope import Envelope, EventData
+from ninefold_core.events.envelope import Envelope
 
 OUTBOX_KIND = "outbox"
 OUTBOX_RETENTION_SECONDS = 24 * 3600
 
 
-def outbox_op(repo: TenantRepository, envelope: Envelope[EventData]) -> dict[str, Any]:
+def outbox_op(repo: TenantRepository, envelope: Envelope[Any]) -> dict[str, Any]:
     """A transaction operation that records `envelope` for relay to the bus."""
     if envelope.tenant_id != repo.ctx.tenant_id:
         raise ValueError("an event can only be written to its own tenant's outbox")

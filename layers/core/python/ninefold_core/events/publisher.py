@@ -17,7 +17,7 @@ from typing import Any
 
 from ninefold_core import aws
 from ninefold_core.errors import ServiceUnavailable
-from ninefold_core.events.envelope import Envelope, EventData
+from ninefold_core.events.envelope import Envelope
 
 MAX_ENTRIES = 10
 
@@ -47,7 +47,7 @@ class EventPublisher:
             self._client = aws.client("events")
         return self._client
 
-    def publish(self, *envelopes: Envelope[EventData]) -> None:
+    def publish(self, *envelopes: Envelope[Any]) -> None:
         self.publish_details([e.to_detail() for e in envelopes])
 
     def publish_details(self, details: Iterable[dict[str, Any]]) -> None:

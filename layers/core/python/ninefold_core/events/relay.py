@@ -43,4 +43,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             publisher.publish_details([detail])
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-    return process_partial_response(event=event, record_handler=relay, processor=processor, context=context)
+    return dict(process_partial_response(event=event, record_handler=relay, processor=processor, context=context))

@@ -1,0 +1,38 @@
+"""What `make dev` seeds into a fresh local cloud: a demo workspace and its owner.
+
+Called by the local cloud (`--seed scripts.dev_seed:seed`) once everything is
+provisioned. Prints the demo credentials; they exist only in this process's
+in-memory moto and die with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.identity.seed import SeededUser, seed_user
+
+DEMO_WORKSPACE = "Demo Workspace"
+DEMO_USER = "usr_demo_owner"
+
+
+def seed_demo(cloud: Any) -> SeededUser:
+    table = cloud.resource("Ninefold-Identity/Table").name
+    return seed_user(table, workspace_name=DEMO_WORKSPACE, user_id=DEMO_USER, client=cloud.client("dynamodb"))
+
+
+def seed(cloud: Any) -> None:
+    demo = seed_demo(cloud)
+    print(
+        "\n".join(
+            [
+                "",
+                f"  Demo workspace  {demo.workspace_name} ({demo.tenant_id})",
+                f"  Demo owner      {demo.user_id}",
+                f"  Session token   {demo.token}",
+                f"  Try it          curl -H 'Authorization: Bearer {demo.token}' {cloud.url}/api/v1/me",
+                f"  Console         {cloud.url}/app/  (paste the token)",
+                "",
+            ]
+        ),
+        flush=True,
+    )
