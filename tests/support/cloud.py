@@ -45,7 +45,15 @@ class Api:
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
 
-    def request(self, method: str, path: str, *, json_body: Any = None, data: str | None = None, headers: dict[str, str] | None = None) -> Reply:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        data: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
         response = self.session.request(
             method, self.base_url + path, json=json_body, data=data, headers=headers, timeout=30
         )

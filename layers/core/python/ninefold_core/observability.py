@@ -16,6 +16,7 @@ their own identity on every log line.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -89,8 +90,10 @@ def lambda_handler(
             )
             logger.set_correlation_id(correlation_id_of(event))
             if metrics.default_dimensions.get("service") != config.service:
-                metrics.clear_default_dimensions()
-                metrics.set_default_dimensions(service=config.service)
+                with warnings.catch_warnings():
+                    # Replacing the service dimension (set from the environment at import) is the point.
+                    warnings.simplefilter("ignore")
+                    metrics.set_default_dimensions(service=config.service)
             if cold:
                 metrics.add_metric(name="ColdStart", unit=MetricUnit.Count, value=1)
             try:
