@@ -1,0 +1,118 @@
+"""Ninefold-Identity: table with gsi1, the shared authorizer, the identity API."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Template
+
+from tests.infra.conftest import Synthesized, actions, functions_by_handler, only, policy_of
+
+pytestmark = pytest.mark.infra
+
+AUTHORIZER = "functions.identity.handlers.authorizer.handler"
+API = "functions.identity.handlers.api.handler"
+RELAY = "ninefold_core.events.relay.handler"
+
+
+def test_table_has_gsi1_on_gsi1pk_gsi1sk(identity: Template) -> None:
+    table = only(identity.find_resources("AWS::DynamoDB::GlobalTable"))["Properties"]
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "gsi1"
+    assert index["KeySchema"] == [
+        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+    ]
+
+
+def test_functions_and_timeouts(identity: Template) -> None:
+    functions = functions_by_handler(identity)
+    assert set(functions) == {AUTHORIZER, API, RELAY}
+    assert functions[AUTHORIZER]["Properties"]["Timeout"] == 5
+    assert functions[API]["Properties"]["Timeout"] == 10
+
+
+def test_authorizer_is_a_simple_request_authorizer_without_cache(identity: Template) -> None:
+    authorizer = only(identity.find_resources("AWS::ApiGatewayV2::Authorizer"))["Properties"]
+    assert authorizer["AuthorizerType"] == "REQUEST"
+    assert authorizer["EnableSimpleResponses"] is True
+    assert authorizer["AuthorizerPayloadFormatVersion"] == "2.0"
+    assert authorizer["IdentitySource"] == ["$request.header.Authorization"]
+    assert authorizer["AuthorizerResultTtlInSeconds"] == 0
+    functions = identity.find_resources("AWS::Lambda::Function")
+    (function,) = [k for k, v in functions.items() if v["Properties"]["Handler"] == AUTHORIZER]
+    assert function in str(authorizer["AuthorizerUri"])
+
+
+def test_api_routes_use_the_authorizer(identity: Template) -> None:
+    authorizer = next(iter(identity.find_resources("AWS::ApiGatewayV2::Authorizer")))
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in identity.find_resources("AWS::ApiGatewayV2::Route").values()
+    }
+    assert set(routes) == {"GET /api/v1/me", "GET /api/v1/workspace", "PATCH /api/v1/workspace"}
+    for route in routes.values():
+        assert route["AuthorizerId"] == {"Ref": authorizer}
+
+
+def test_api_reads_and_writes_its_table_and_publishes_to_the_bus_only(identity: Template) -> None:
+    statements = policy_of(identity, functions_by_handler(identity)[API])
+    granted = actions(statements)
+    assert {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    } <= granted
+    assert "dynamodb:Scan" not in granted
+    assert not any(a.endswith("*") for a in granted if a.startswith("dynamodb"))
+    (publish,) = [s for s in statements if s["Action"] == "events:PutEvents"]
+    assert "Fn::ImportValue" in publish["Resource"], "PutEvents on the foundation bus, not '*'"
+
+
+def test_authorizer_only_reads_its_table(identity: Template) -> None:
+    granted = actions(policy_of(identity, functions_by_handler(identity)[AUTHORIZER]))
+    dynamo = {a for a in granted if a.startswith("dynamodb:")}
+    assert dynamo == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"}
+    assert "events:PutEvents" not in granted
+
+
+def test_table_grants_name_the_table_and_its_index_not_wildcards(identity: Template) -> None:
+    table = next(iter(identity.find_resources("AWS::DynamoDB::GlobalTable")))
+    statements = policy_of(identity, functions_by_handler(identity)[API])
+    (dynamo,) = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
+    assert dynamo["Resource"] == [
+        {"Fn::GetAtt": [table, "Arn"]},
+        {"Fn::Join": ["", [{"Fn::GetAtt": [table, "Arn"]}, "/index/gsi1"]]},
+    ]
+
+
+def test_authorizer_is_exported_for_the_other_systems(synthesized: Synthesized) -> None:
+    outputs = synthesized.raw("Ninefold-Identity")["Outputs"]
+    authorizer = next(iter(synthesized.resources("Ninefold-Identity", "AWS::ApiGatewayV2::Authorizer")))
+    assert any(o["Value"] == {"Ref": authorizer} and "Export" in o for o in outputs.values())
+
+
+def test_the_outbox_relay_reads_only_outbox_inserts_from_the_table_stream(identity: Template) -> None:
+    table = only(identity.find_resources("AWS::DynamoDB::GlobalTable"))["Properties"]
+    assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    mapping = only(identity.find_resources("AWS::Lambda::EventSourceMapping"))["Properties"]
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["MaximumRetryAttempts"] == 10
+    assert "OnFailure" in mapping["DestinationConfig"]
+    (pattern,) = [f["Pattern"] for f in mapping["FilterCriteria"]["Filters"]]
+    assert json.loads(pattern) == {
+        "eventName": ["INSERT"],
+        "dynamodb": {"NewImage": {"kind": {"S": ["outbox"]}}},
+    }
+
+
+def test_the_relay_may_publish_but_not_touch_the_table_items(identity: Template) -> None:
+    statements = policy_of(identity, functions_by_handler(identity)[RELAY])
+    granted = actions(statements)
+    assert "events:PutEvents" in granted
+    assert not {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan"} & granted
