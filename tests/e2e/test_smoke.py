@@ -1,0 +1,41 @@
+"""Browser smoke test of the foundation: the console signs in with the demo
+token, renames the workspace, and the audit log shows the event that crossed
+the bus."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import DevServer
+
+
+def test_marketing_page_and_openapi_are_served(page: Page, dev_server: DevServer) -> None:
+    page.goto(dev_server.url + "/")
+    expect(page).to_have_title("Ninefold — the SaaS backend for Python teams on AWS")
+    page.get_by_role("link", name="API reference (OpenAPI 3.1)").click()
+    expect(page.locator("body")).to_contain_text('"openapi": "3.1.0"')
+
+
+def test_console_sign_in_rename_and_audit_trail(page: Page, dev_server: DevServer) -> None:
+    page.goto(dev_server.url + "/app/")
+    page.get_by_label("Session token").fill("nf_s_not-a-real-token")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("That token is not valid.")
+
+    page.get_by_label("Session token").fill(dev_server.demo_token)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#who")).to_contain_text("Demo Workspace")
+
+    page.get_by_label("Name").fill("Renamed in the browser")
+    page.get_by_role("button", name="Rename").click()
+    expect(page.get_by_role("status")).to_have_text("Renamed to Renamed in the browser.")
+
+    audit = page.get_by_role("table", name="Audit log")
+    for _ in range(40):
+        page.get_by_role("button", name="Refresh").click()
+        if audit.get_by_text("workspace.renamed").count():
+            break
+        page.wait_for_timeout(250)
+    expect(audit.get_by_role("row").filter(has_text="workspace.renamed").first).to_contain_text(
+        "Renamed in the browser"
+    )
