@@ -8,7 +8,6 @@ this catalog by `scripts/events_doc.py`; a unit test fails when it drifts.
 from __future__ import annotations
 
 import builtins
-
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
