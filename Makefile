@@ -52,20 +52,28 @@ lock: ## Re-resolve requirements/*.in into the pinned requirements/*.txt
 
 # --- build --------------------------------------------------------------------
 
-# Synth reruns only when what it reads changed (or SYSTEMS picks another set): `make dev`
-# on an unchanged tree starts in seconds.
-SYNTH_INPUTS := app.py cdk.json $(shell find stacks functions layers/core sites statemachines -type f \
-	-not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null)
+# Synth reruns only when what shapes the templates changed (or SYSTEMS picks another set).
+# Handler code, the core package and the sites are read from the working tree by the local
+# cloud, so editing them never waits for a synth; only the merged OpenAPI document is rebuilt.
+find_files = $(shell find $(1) -type f -not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null)
+SYNTH_INPUTS := app.py cdk.json layers/deps/requirements.txt $(call find_files,stacks statemachines)
+API_INPUTS := $(call find_files,functions layers/core)
 comma := ,
-SYNTH_STAMP := cdk.out/.synth-$(subst $(comma),_,$(or $(SYSTEMS),default))
+SYSTEMS_KEY := $(subst $(comma),_,$(or $(SYSTEMS),default))
+SYNTH_STAMP := cdk.out/.synth-$(SYSTEMS_KEY)
+OPENAPI_STAMP := build/openapi/.built-$(SYSTEMS_KEY)
 
-$(SYNTH_STAMP): $(VENV)/.installed $(VENV_CDK)/.installed $(SYNTH_INPUTS)
-	@rm -f cdk.out/.synth-*
+$(OPENAPI_STAMP): $(VENV)/.installed $(API_INPUTS) cdk.json
+	@rm -f build/openapi/.built-*
 	$(PY) -m scripts.openapi
+	@touch $@
+
+$(SYNTH_STAMP): $(VENV_CDK)/.installed $(SYNTH_INPUTS) | $(OPENAPI_STAMP)
+	@rm -f cdk.out/.synth-*
 	$(PY_CDK) app.py $(SYNTH_CONTEXT)
 	@touch $@
 
-synth: $(SYNTH_STAMP) ## Synthesize the CDK app into cdk.out/ (offline)
+synth: $(OPENAPI_STAMP) $(SYNTH_STAMP) ## Synthesize the CDK app into cdk.out/ (offline)
 
 docs: install ## Regenerate docs/events.md from the event catalog
 	$(PY) -m scripts.events_doc
