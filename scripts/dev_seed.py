@@ -13,11 +13,20 @@ from functions.identity.seed import SeededUser, seed_user
 
 DEMO_WORKSPACE = "Demo Workspace"
 DEMO_USER = "usr_demo_owner"
+DEMO_EMAIL = "demo@ninefold.test"
+DEMO_PASSWORD = "ninefold-demo-password"  # noqa: S105 (a local demo account in an in-memory database)
 
 
 def seed_demo(cloud: Any) -> SeededUser:
     table = cloud.resource("Ninefold-Identity/Table").name
-    return seed_user(table, workspace_name=DEMO_WORKSPACE, user_id=DEMO_USER, client=cloud.client("dynamodb"))
+    return seed_user(
+        table,
+        workspace_name=DEMO_WORKSPACE,
+        user_id=DEMO_USER,
+        client=cloud.client("dynamodb"),
+        email=DEMO_EMAIL,
+        password=DEMO_PASSWORD,
+    )
 
 
 def seed(cloud: Any) -> None:
@@ -27,7 +36,7 @@ def seed(cloud: Any) -> None:
             [
                 "",
                 f"  Demo workspace  {demo.workspace_name} ({demo.tenant_id})",
-                f"  Demo owner      {demo.user_id}",
+                f"  Demo owner      {demo.user_id}  sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}",
                 f"  Session token   {demo.token}",
                 f"  Try it          curl -H 'Authorization: Bearer {demo.token}' {cloud.url}/api/v1/me",
                 f"  Console         {cloud.url}/app/  (paste the token)",

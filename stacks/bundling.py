@@ -37,7 +37,9 @@ from stacks.constants import (
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 # Source we never ship. Tests live under tests/, but a stray one inside a package must not land.
 SOURCE_IGNORE = ("__pycache__", "*.pyc", "tests", "test_*.py", "conftest.py")
-PIP_PLATFORM = "manylinux2014_aarch64"
+# Lambda python3.11 runs on Amazon Linux 2 (glibc 2.26): manylinux2014 (glibc 2.17) wheels and the
+# newer manylinux_2_26 ones (argon2-cffi-bindings publishes only those for aarch64) both load there.
+PIP_PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_26_aarch64")
 
 # Where the code lives inside Lambda, so tracebacks show real paths instead of the bundling
 # temp dir (compileall bakes the path into each .pyc).
@@ -170,8 +172,7 @@ class DepsLayerBundler(LocalBundler):
     def pip_options() -> list[str]:
         """The part of the pip command that decides what gets installed."""
         return [
-            "--platform",
-            PIP_PLATFORM,
+            *(option for platform in PIP_PLATFORMS for option in ("--platform", platform)),
             "--only-binary=:all:",
             "--implementation",
             "cp",

@@ -138,6 +138,7 @@ class FoundationStack(cdk.Stack):
             http_api=self.http_api,
             alarms_topic=self.alarms_topic,
             key=self.key,
+            site_url=f"https://{self.distribution.distribution_domain_name}",
         )
 
     def _key(self) -> kms.Key:

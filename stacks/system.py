@@ -98,6 +98,8 @@ class Platform:
     alarms_topic: sns.ITopic
     key: kms.IKey
     authorizer: apigwv2.IHttpRouteAuthorizer | None = None
+    # Where people reach the console (`https://<distribution>`), for links in emails.
+    site_url: str | None = None
 
     @property
     def is_prod(self) -> bool:

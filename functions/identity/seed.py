@@ -1,17 +1,21 @@
-"""Seeding for local development and tests: a workspace, its owner and a session.
+"""Seeding for local development and tests: a user, their workspace and a session.
 
-Until sign-up lands (issue 3) this is how `make dev` and the test fixtures get
-signed-in users. It writes through identity's own store, like sign-up will.
+Writes through identity's own stores, as sign-up does (user, address, workspace, membership,
+session), without the email round trip: seeded addresses count as verified. A seeded user has
+no password unless one is given, so they can only use the printed session token.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from functions.identity.dal.store import SessionStore, WorkspaceStore
-from functions.identity.logic import sessions, workspaces
+from functions.identity.dal.store import IdentityDb
+from functions.identity.logic import passwords, sessions, workspaces
 from ninefold_core.tenant import TenantContext
+
+SEED_EMAIL_DOMAIN = "seed.ninefold.test"
 
 
 @dataclass(frozen=True)
@@ -20,16 +24,45 @@ class SeededUser:
     user_id: str
     token: str
     workspace_name: str
+    email: str
+    session_id: str
 
 
 def seed_user(
-    table_name: str, *, workspace_name: str, user_id: str, roles: list[str] | None = None, client: Any | None = None
+    table_name: str,
+    *,
+    workspace_name: str,
+    user_id: str,
+    roles: list[str] | None = None,
+    client: Any | None = None,
+    email: str | None = None,
+    password: str | None = None,
 ) -> SeededUser:
+    db = IdentityDb(table_name, client)
     tenant_id = workspaces.new_tenant_id()
+    email = (email or f"{user_id.replace('_', '-')}@{SEED_EMAIL_DOMAIN}").strip().casefold()
     ctx = TenantContext(tenant_id=tenant_id, user_id=user_id)
-    store = WorkspaceStore(table_name, ctx, client)
-    workspaces.create(ctx, workspace_name, user_id, store)
+    store = db.workspace(ctx)
+    _, workspace_ops = workspaces.create_ops(ctx, workspace_name, user_id, store)
+    user = {
+        "user_id": user_id,
+        "email": email,
+        "password_hash": passwords.hash_password(password) if password else None,
+        "email_verified": True,
+        "home_tenant_id": tenant_id,
+        "generation": 0,
+        "disabled": False,
+        "created_at": int(time.time()),
+    }
+    db.transact([*db.users.create_ops(user), *workspace_ops])
     if roles and roles != ["owner"]:
         store.repo.update(("MEMBER", user_id), "member", {"roles": roles})
-    issued = sessions.issue(SessionStore(table_name, client), user_id=user_id, tenant_id=tenant_id)
-    return SeededUser(tenant_id=tenant_id, user_id=user_id, token=issued.token, workspace_name=workspace_name)
+    issued = sessions.issue(db, user_id=user_id, tenant_id=tenant_id)
+    return SeededUser(
+        tenant_id=tenant_id,
+        user_id=user_id,
+        token=issued.token,
+        workspace_name=workspace_name,
+        email=email,
+        session_id=issued.session_id,
+    )

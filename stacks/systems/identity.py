@@ -5,11 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.constants import API_VERSION_PREFIX, AUTHORIZATION_HEADER, handler_path
+from stacks import routes
+from stacks.constants import handler_path
 from stacks.system import Platform, SystemStack
+
+# The authorizer slides a session's idle window: it may update these attributes of session rows
+# (`P#session#<hash>`) and nothing else.
+SESSION_KEY_PREFIX = "P#session#"
+SESSION_TOUCH_ATTRIBUTES = ("pk", "sk", "last_seen_at", "ttl")
+# argon2id at 19 MiB / t=2 is CPU-bound; Lambda's CPU share grows with memory.
+API_MEMORY_MB = 1024
 
 
 class IdentityStack(SystemStack):
@@ -23,16 +33,31 @@ class IdentityStack(SystemStack):
             "IdentityAuthorizer",
             handler_path(self.system, "authorizer"),
             timeout=cdk.Duration.seconds(5),
-            description="Resolves the caller's session to a tenant context for every API route",
+            description="Resolves the caller's session (bearer or cookie) to a tenant context for every API route",
         )
-        # Sessions and API keys live in this table; the authorizer only reads them.
+        # Sessions and API keys live in this table; the authorizer reads them and slides sessions.
         self.grant_table_read(authorizer_function)
+        authorizer_function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:UpdateItem"],
+                resources=[self.table.table_arn],
+                conditions={
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{SESSION_KEY_PREFIX}*"]},
+                    "ForAllValues:StringEquals": {"dynamodb:Attributes": list(SESSION_TOUCH_ATTRIBUTES)},
+                    # Nothing read back through the write beyond the attributes it may touch.
+                    "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]},
+                },
+            )
+        )
         self.authorizer = authorizers.HttpLambdaAuthorizer(
             "IdentityAuthorizer",
             authorizer_function,
             response_types=[authorizers.HttpLambdaResponseType.SIMPLE],
-            identity_source=[f"$request.header.{AUTHORIZATION_HEADER}"],
-            # No caching until the authorizer's context is settled: a cached deny outlives a login.
+            # No identity source: the credential is the Authorization header *or* the session
+            # cookie, and API Gateway would answer 401 without calling us when a declared source is
+            # missing. Without one, caching must be off (it is anyway: a cached allow would outlive
+            # a revocation). ADR 0011.
+            identity_source=[],
             results_cache_ttl=cdk.Duration.seconds(0),
         )
         # The other systems receive the authorizer through their platform.
@@ -42,17 +67,20 @@ class IdentityStack(SystemStack):
             "IdentityApi",
             handler_path(self.system, "api"),
             timeout=cdk.Duration.seconds(10),
-            description="Identity HTTP API: the caller, their workspace",
+            memory=API_MEMORY_MB,
+            environment={"APP_URL": platform.site_url} if platform.site_url else None,
+            description="Identity HTTP API: accounts, sessions, the caller, their workspace",
         )
         self.grant_table_read_write(api)
         self.grant_publish(api)
         # First use of the authorizer: its AWS::ApiGatewayV2::Authorizer is created here, in
         # this stack, and the other systems' routes reference it.
-        self.routes(
-            api,
-            [
-                f"GET {API_VERSION_PREFIX}/me",
-                f"GET {API_VERSION_PREFIX}/workspace",
-                f"PATCH {API_VERSION_PREFIX}/workspace",
-            ],
-        )
+        self.routes(api, routes.IDENTITY.authorized)
+        for route_key, reason in routes.IDENTITY.public.items():
+            self.routes(api, [route_key], public_reason=reason)
+        self._without_identity_source()
+
+    def _without_identity_source(self) -> None:
+        """Leave `IdentitySource` out of the template rather than send an empty list."""
+        (authorizer,) = [c for c in self.node.find_all() if isinstance(c, apigwv2.CfnAuthorizer)]
+        authorizer.add_property_deletion_override("IdentitySource")

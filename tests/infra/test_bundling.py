@@ -118,7 +118,7 @@ def test_deps_layer_pip_command_targets_arm64_cpython_311_wheels_only(tmp_path: 
     joined = " ".join(command)
     for expected in (
         f"--target {tmp_path / 'out' / 'python'}",
-        "--platform manylinux2014_aarch64",
+        "--platform manylinux2014_aarch64 --platform manylinux_2_26_aarch64",
         "--only-binary=:all:",
         "--implementation cp",
         f"--python-version {LAMBDA_PYTHON_VERSION}",

@@ -7,6 +7,7 @@ import json
 import pytest
 from aws_cdk.assertions import Template
 
+from stacks.routes import IDENTITY
 from tests.infra.conftest import Synthesized, actions, functions_by_handler, only, policy_of
 
 pytestmark = pytest.mark.infra
@@ -38,22 +39,37 @@ def test_authorizer_is_a_simple_request_authorizer_without_cache(identity: Templ
     assert authorizer["AuthorizerType"] == "REQUEST"
     assert authorizer["EnableSimpleResponses"] is True
     assert authorizer["AuthorizerPayloadFormatVersion"] == "2.0"
-    assert authorizer["IdentitySource"] == ["$request.header.Authorization"]
+    # No identity source: the credential is the bearer header *or* the session cookie, and API
+    # Gateway would answer 401 itself when a declared source is missing (ADR 0011).
+    assert "IdentitySource" not in authorizer
     assert authorizer["AuthorizerResultTtlInSeconds"] == 0
     functions = identity.find_resources("AWS::Lambda::Function")
     (function,) = [k for k, v in functions.items() if v["Properties"]["Handler"] == AUTHORIZER]
     assert function in str(authorizer["AuthorizerUri"])
 
 
-def test_api_routes_use_the_authorizer(identity: Template) -> None:
+def test_api_routes_are_exactly_the_route_table_and_only_credential_minting_ones_are_public(
+    identity: Template,
+) -> None:
     authorizer = next(iter(identity.find_resources("AWS::ApiGatewayV2::Authorizer")))
-    routes = {
-        r["Properties"]["RouteKey"]: r["Properties"]
-        for r in identity.find_resources("AWS::ApiGatewayV2::Route").values()
-    }
-    assert set(routes) == {"GET /api/v1/me", "GET /api/v1/workspace", "PATCH /api/v1/workspace"}
-    for route in routes.values():
-        assert route["AuthorizerId"] == {"Ref": authorizer}
+    routes = {r["Properties"]["RouteKey"]: r for r in identity.find_resources("AWS::ApiGatewayV2::Route").values()}
+    assert set(routes) == set(IDENTITY.all)
+    for route_key in IDENTITY.authorized:
+        props = routes[route_key]["Properties"]
+        assert (props["AuthorizationType"], props["AuthorizerId"]) == ("CUSTOM", {"Ref": authorizer}), route_key
+    for route_key, reason in IDENTITY.public.items():
+        route = routes[route_key]
+        assert route["Properties"]["AuthorizationType"] == "NONE", route_key
+        assert "AuthorizerId" not in route["Properties"]
+        assert reason in json.dumps(route.get("Metadata", {})), f"{route_key}: the reason reaches the template"
+
+
+def test_the_api_has_the_cpu_for_argon2_and_the_console_url_for_links(identity: Template) -> None:
+    function = functions_by_handler(identity)[API]["Properties"]
+    assert function["MemorySize"] >= 1024
+    app_url = function["Environment"]["Variables"]["APP_URL"]
+    assert "Fn::ImportValue" in json.dumps(app_url), "the distribution's domain, from the foundation"
+    assert "APP_URL" not in functions_by_handler(identity)[AUTHORIZER]["Properties"]["Environment"]["Variables"]
 
 
 def test_api_reads_and_writes_its_table_and_publishes_to_the_bus_only(identity: Template) -> None:
@@ -72,11 +88,25 @@ def test_api_reads_and_writes_its_table_and_publishes_to_the_bus_only(identity: 
     assert "Fn::ImportValue" in publish["Resource"], "PutEvents on the foundation bus, not '*'"
 
 
-def test_authorizer_only_reads_its_table(identity: Template) -> None:
-    granted = actions(policy_of(identity, functions_by_handler(identity)[AUTHORIZER]))
+def test_authorizer_reads_its_table_and_may_only_slide_session_rows(identity: Template) -> None:
+    statements = policy_of(identity, functions_by_handler(identity)[AUTHORIZER])
+    granted = actions(statements)
     dynamo = {a for a in granted if a.startswith("dynamodb:")}
-    assert dynamo == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"}
+    assert dynamo == {
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:UpdateItem",
+    }
     assert "events:PutEvents" not in granted
+    (update,) = [s for s in statements if s["Action"] == "dynamodb:UpdateItem"]
+    assert update["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["P#session#*"]},
+        "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "sk", "last_seen_at", "ttl"]},
+        "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]},
+    }
+    assert "/index/" not in json.dumps(update["Resource"])
 
 
 def test_table_grants_name_the_table_and_its_index_not_wildcards(identity: Template) -> None:

@@ -3,7 +3,8 @@
 * `cloud` — one local cloud per test session, running what `make synth` wrote
   to cdk.out/ (the same process `make dev` runs).
 * `tenant_a`, `tenant_b` — signed-in owners of two workspaces, each with an
-  `api` client that sends their bearer token.
+  `api` client that sends their bearer token (seeded straight into identity's
+  table; `tests/integration/identity` signs up through the API instead).
 
 Import them into a tier's conftest with `from tests.support.cloud import *`.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 import pathlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -30,10 +31,19 @@ class Reply:
     status: int
     headers: dict[str, str]
     text: str
+    set_cookies: list[str] = field(default_factory=list)
 
     @property
     def json(self) -> Any:
         return json.loads(self.text) if self.text else None
+
+    def cookie(self, name: str) -> str | None:
+        """The value this response's Set-Cookie gives `name`, or None."""
+        for entry in self.set_cookies:
+            key, _, rest = entry.partition("=")
+            if key.strip() == name:
+                return rest.split(";", 1)[0]
+        return None
 
 
 class Api:
@@ -53,11 +63,17 @@ class Api:
         json_body: Any = None,
         data: str | None = None,
         headers: dict[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
     ) -> Reply:
+        headers = dict(headers or {})
+        if cookies:
+            # Sent by hand: the cookie jar rightly keeps `Secure` cookies off plain-http loopback.
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
         response = self.session.request(
             method, self.base_url + path, json=json_body, data=data, headers=headers, timeout=30
         )
-        return Reply(response.status_code, dict(response.headers), response.text)
+        set_cookies = list(response.raw.headers.getlist("Set-Cookie")) if response.raw is not None else []
+        return Reply(response.status_code, dict(response.headers), response.text, set_cookies)
 
     def get(self, path: str, **kwargs: Any) -> Reply:
         return self.request("GET", path, **kwargs)
@@ -67,6 +83,9 @@ class Api:
 
     def post(self, path: str, body: Any = None, **kwargs: Any) -> Reply:
         return self.request("POST", path, json_body=body, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Reply:
+        return self.request("DELETE", path, **kwargs)
 
 
 @dataclass

@@ -20,8 +20,13 @@ def http_event(
     query: dict[str, str] | None = None,
     route_key: str | None = None,
     headers: dict[str, str] | None = None,
+    cookies: dict[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
-    """An HTTP API payload-2.0 event, as API Gateway sends it after the authorizer."""
+    """An HTTP API payload-2.0 event, as API Gateway sends it after the authorizer.
+
+    Cookies arrive as payload 2.0 sends them: a `cookies` list of `name=value`, no Cookie header.
+    """
     request_context: dict[str, Any] = {
         "accountId": "123456789012",
         "apiId": "local",
@@ -30,7 +35,7 @@ def http_event(
             "method": method,
             "path": path,
             "protocol": "HTTP/1.1",
-            "sourceIp": "127.0.0.1",
+            "sourceIp": source_ip,
             "userAgent": "pytest",
         },
         "requestId": uuid.uuid4().hex,
@@ -52,6 +57,8 @@ def http_event(
     }
     if query:
         event["queryStringParameters"] = query
+    if cookies:
+        event["cookies"] = [f"{name}={value}" for name, value in cookies.items()]
     if raw_body is not None:
         event["body"] = raw_body
     elif body is not None:

@@ -1,9 +1,15 @@
-"""The HTTP API Lambda authorizer: a bearer session token in, a TenantContext out.
+"""The HTTP API Lambda authorizer: a session credential in, a TenantContext out.
 
-Simple responses (payload 2.0): `{"isAuthorized": bool, "context": {...}}`. The
-context is `TenantContext.to_authorizer_context()`, the only shape any route
-parses. Tracing is off here: this runs before every request, and the X-Ray SDK
-import is not worth its cold-start cost on this path.
+The credential is the `Authorization: Bearer nf_s_…` header (API clients) or the
+`__Host-nf_session` cookie (browsers). The authorizer declares no identity source, so API
+Gateway calls it for every request, with or without a credential, and never caches (ADR 0011).
+Writes made with the cookie must carry the session's CSRF token (`X-CSRF-Token` = `nf_csrf`);
+without it the request is denied here, before any system's code runs.
+
+Simple responses (payload 2.0): `{"isAuthorized": bool, "context": {...}}`. The context is
+`TenantContext.to_authorizer_context()`, the only shape any route parses; it says which
+credential was used and never carries the credential itself. Tracing is off here: this runs
+before every request, and the X-Ray SDK import is not worth its cold-start cost on this path.
 """
 
 from __future__ import annotations
@@ -11,8 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from functions.identity.config import IdentityConfig
-from functions.identity.dal.store import SessionStore
-from functions.identity.logic.sessions import authenticate, bearer_token
+from functions.identity.dal.store import IdentityDb
+from functions.identity.logic import sessions
 from ninefold_core.observability import lambda_handler, logger
 
 DENY: dict[str, Any] = {"isAuthorized": False}
@@ -20,12 +26,22 @@ DENY: dict[str, Any] = {"isAuthorized": False}
 
 @lambda_handler(IdentityConfig, trace=False)
 def handler(event: dict[str, Any], context: Any, config: IdentityConfig) -> dict[str, Any]:
-    headers = event.get("headers") or {}
-    token = bearer_token(headers.get("authorization"))
-    if token is None:
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    cookies = sessions.parse_cookies(event.get("cookies"), headers.get("cookie"))
+    credential = sessions.credential_from(headers, cookies)
+    if credential is None:
         return DENY
-    ctx = authenticate(token, SessionStore(config.table_name), config.table_name)
-    if ctx is None:
-        logger.info("denied: unknown or expired credential")
+    db = IdentityDb(config.table_name)
+    policy = sessions.SessionPolicy.from_config(config)
+    found = sessions.authenticate(credential.token, db, policy, credential=credential.kind)
+    if found is None:
+        logger.info("denied: unknown or ended session")
         return DENY
-    return {"isAuthorized": True, "context": ctx.to_authorizer_context()}
+    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method") or "")
+    if credential.kind == "cookie" and not sessions.csrf_ok(
+        found.session, method=method, cookie=cookies.get(sessions.CSRF_COOKIE), header=headers.get(sessions.CSRF_HEADER)
+    ):
+        logger.info("denied: cookie write without a matching CSRF token")
+        return DENY
+    sessions.touch(db, found.session, policy)
+    return {"isAuthorized": True, "context": found.ctx.to_authorizer_context()}

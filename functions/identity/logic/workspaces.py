@@ -8,12 +8,13 @@ from typing import Any
 
 from functions.identity.dal.store import WorkspaceStore
 from functions.identity.models.api import RenameWorkspace, Workspace
-from ninefold_core.dynamo import TenantRepository
 from ninefold_core.errors import NotFound
 from ninefold_core.events import new_envelope
 from ninefold_core.events.outbox import outbox_op
-from ninefold_core.events.schemas.identity import WorkspaceRenamed
+from ninefold_core.events.schemas.identity import WorkspaceCreated, WorkspaceRenamed
 from ninefold_core.tenant import TenantContext
+
+DEFAULT_NAME = "My workspace"
 
 
 def new_tenant_id() -> str:
@@ -44,8 +45,17 @@ def rename(ctx: TenantContext, body: RenameWorkspace, store: WorkspaceStore) -> 
     return current.model_copy(update={"name": body.name, "version": current.version + 1})
 
 
+def create_ops(
+    ctx: TenantContext, name: str, owner_id: str, store: WorkspaceStore, *, now: datetime | None = None
+) -> tuple[Workspace, list[dict[str, Any]]]:
+    """The workspace, its owner's membership and `workspace.created`, for the caller's transaction."""
+    item = {"id": ctx.tenant_id, "name": name, "created_at": (now or datetime.now(UTC)).isoformat(), "version": 1}
+    event = new_envelope(WorkspaceCreated(workspace_id=ctx.tenant_id, name=name, owner_id=owner_id), ctx)
+    ops = [store.create_op(item), store.add_member_op(owner_id, ["owner"]), outbox_op(store.repo, event)]
+    return _workspace(item), ops
+
+
 def create(ctx: TenantContext, name: str, owner_id: str, store: WorkspaceStore) -> Workspace:
-    item = {"id": ctx.tenant_id, "name": name, "created_at": datetime.now(UTC).isoformat(), "version": 1}
-    repo: TenantRepository = store.repo
-    repo.transact([store.create_op(item), store.add_member_op(owner_id, ["owner"])])
-    return _workspace(item)
+    workspace, ops = create_ops(ctx, name, owner_id, store)
+    store.repo.transact(ops)
+    return workspace

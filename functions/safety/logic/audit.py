@@ -23,7 +23,8 @@ def record(envelope: Envelope[EventData], store: AuditStore, *, now: datetime | 
         actor_id=meta.correlation.user_id,
         actor_chain=list(meta.correlation.actor_chain),
         request_id=meta.correlation.request_id,
-        data=envelope.data.model_dump(mode="json"),
+        # Sensitive fields (one-time links in emails) are masked: the log is read by people.
+        data=envelope.data.redacted(),
     )
     if not store.record(entry.model_dump(mode="json")):
         logger.info("audit entry already recorded", extra={"event_id": meta.id})

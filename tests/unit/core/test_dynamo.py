@@ -104,3 +104,38 @@ def test_platform_items_live_apart_from_tenant_items(table: str) -> None:
 def test_empty_identifiers_are_a_bad_request(table: str) -> None:
     with pytest.raises(BadRequest):
         TenantRepository(table, A).get(("NOTE", ""), "x")
+
+
+def test_a_platform_index_can_have_its_own_namespace(table: str) -> None:
+    sessions = PlatformRepository(table, "session", index_namespaces={"gsi1": "user-sessions"})
+    sessions.put(("hash1",), "session", {"session_id": "s1"}, gsi={"gsi1": (("usr_1",), "session#s1")})
+    sessions.put(("hash2",), "session", {"session_id": "s2"}, gsi={"gsi1": (("usr_2",), "session#s2")})
+
+    item = aws.client("dynamodb").get_item(
+        TableName=table, Key={"pk": {"S": "P#session#hash1"}, "sk": {"S": "session"}}
+    )
+    assert item["Item"]["gsi1pk"] == {"S": "P#user-sessions#usr_1"}
+    assert [i["session_id"] for i in sessions.query_all(("usr_1",), index="gsi1")] == ["s1"]
+    with pytest.raises(ValueError, match="namespaces"):
+        PlatformRepository(table, "session", index_namespaces={"gsi1": "bad#name"})
+
+
+def test_a_conditional_transactional_delete_succeeds_once(table: str) -> None:
+    repo = PlatformRepository(table, "token")
+    repo.put(("t1",), "verify", {"user_id": "u1"})
+
+    with pytest.raises(ConditionFailed):
+        repo.transact([repo.delete_op(("t1",), "verify", expected={"user_id": "someone-else"})])
+    repo.transact([repo.delete_op(("t1",), "verify", expected={"user_id": "u1"})])
+    with pytest.raises(ConditionFailed):
+        repo.transact([repo.delete_op(("t1",), "verify", must_exist=True)])
+    repo.transact([repo.delete_op(("t1",), "verify")])  # unconditional: fine when absent
+
+
+def test_increment_counts_atomically_from_nothing(table: str) -> None:
+    repo = PlatformRepository(table, "throttle")
+    assert repo.increment(("ip", "1.2.3.4"), "throttle", "failures", changes={"last": 5}, ttl=100) == 1
+    assert repo.increment(("ip", "1.2.3.4"), "throttle", "failures", changes={"last": 6}, ttl=101) == 2
+    assert repo.get(("ip", "1.2.3.4"), "throttle") == {"failures": 2, "last": 6, "ttl": 101}
+    with pytest.raises(ValueError, match="key attribute"):
+        repo.increment(("x",), "throttle", "pk")

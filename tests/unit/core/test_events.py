@@ -170,3 +170,20 @@ def test_an_event_cannot_be_written_to_another_tenants_outbox(table: str) -> Non
     other = TenantRepository(table, TenantContext(tenant_id="ws_bbbbbbbbbb", user_id="u"))
     with pytest.raises(ValueError, match="own tenant"):
         outbox_op(other, new_envelope(renamed(), CTX))
+
+
+def test_sensitive_fields_are_masked_in_the_redacted_view_only() -> None:
+    from ninefold_core.events.schemas.identity import EmailRequested
+
+    data = EmailRequested(
+        to="a@example.com", template="verify-email", variables={"link": "https://x/#token=t"}, idempotency_key="k"
+    )
+
+    assert data.redacted() == {
+        "to": "a@example.com",
+        "template": "verify-email",
+        "variables": {"link": "[redacted]"},
+        "idempotency_key": "k",
+    }
+    assert data.model_dump()["variables"] == {"link": "https://x/#token=t"}  # consumers still get it
+    assert renamed().redacted() == renamed().model_dump(mode="json")

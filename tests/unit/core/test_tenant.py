@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ninefold_core.errors import Forbidden, Unauthorized
@@ -55,3 +57,20 @@ def test_require_names_the_missing_permissions() -> None:
     with pytest.raises(Forbidden) as raised:
         require(ctx, "workspace:read", "workspace:update")
     assert raised.value.extensions == {"missing_permissions": ["workspace:update"]}
+
+
+@pytest.mark.parametrize("credential", ["bearer", "cookie", None])
+def test_the_credential_kind_round_trips_through_the_wire_format(credential: Any) -> None:
+    ctx = TenantContext(tenant_id="ws_0123456789", user_id="usr_1", credential=credential, session_id="ses_1")
+
+    wire = ctx.to_authorizer_context()
+    parsed = TenantContext.from_authorizer_context(wire)
+
+    assert all(isinstance(v, str) for v in wire.values())
+    assert parsed == ctx
+    assert parsed.to_authorizer_context() == wire
+
+
+def test_an_unknown_credential_kind_is_unauthorized() -> None:
+    with pytest.raises(Unauthorized):
+        TenantContext.from_authorizer_context({"tenant_id": "ws_0123456789", "user_id": "u", "credential": "magic"})

@@ -1,3 +1,5 @@
+"""The identity API's existing routes (me, workspace) and the authorizer's basic contract."""
+
 from __future__ import annotations
 
 import json
@@ -5,41 +7,30 @@ from typing import Any
 
 import pytest
 
-from functions.identity.handlers import api, authorizer
+from functions.identity.dal.store import IdentityDb
 from functions.identity.logic import sessions
 from functions.identity.seed import SeededUser, seed_user
 from ninefold_core import aws
 from ninefold_core.tenant import TenantContext
 from tests.support.events import http_event
-
-
-@pytest.fixture
-def identity_env(table: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("SYSTEM", "identity")
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "identity")
-    monkeypatch.setenv("TABLE_NAME", table)
-    return table
-
-
-@pytest.fixture
-def owner(identity_env: str) -> SeededUser:
-    return seed_user(identity_env, workspace_name="Acme", user_id="usr_owner")
+from tests.unit.identity.conftest import authorize as authorize_request
+from tests.unit.identity.conftest import context_for as _context_for
+from tests.unit.identity.conftest import events
 
 
 def authorize(token: str | None, ctx: Any) -> dict[str, Any]:
-    headers = {} if token is None else {"authorization": f"Bearer {token}"}
-    return authorizer.handler({"version": "2.0", "type": "REQUEST", "headers": headers, "requestContext": {}}, ctx)
+    return authorize_request(ctx, token=token) if token is not None else authorize_request(ctx)
 
 
 def context_for(owner: SeededUser, lambda_context: Any) -> TenantContext:
-    result = authorize(owner.token, lambda_context)
-    assert result["isAuthorized"] is True
-    return TenantContext.from_authorizer_context(result["context"])
+    return _context_for(owner.token, lambda_context)
 
 
 def call(
     method: str, path: str, ctx: TenantContext | None, lambda_context: Any, **kwargs: Any
 ) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    from functions.identity.handlers import api
+
     response = api.handler(http_event(method, path, ctx=ctx, **kwargs), lambda_context)
     return (
         response["statusCode"],
@@ -65,10 +56,8 @@ def test_the_authorizer_denies_missing_and_forged_tokens(
 
 
 def test_the_authorizer_denies_expired_sessions(identity_env: str, lambda_context: Any) -> None:
-    from functions.identity.dal.store import SessionStore
-
     seeded = seed_user(identity_env, workspace_name="Old", user_id="usr_old")
-    issued = sessions.issue(SessionStore(identity_env), user_id="usr_old", tenant_id=seeded.tenant_id, now=0)
+    issued = sessions.issue(IdentityDb(identity_env), user_id="usr_old", tenant_id=seeded.tenant_id, now=0)
     assert authorize(issued.token, lambda_context) == {"isAuthorized": False}
 
 
@@ -87,7 +76,12 @@ def test_me_and_workspace_describe_the_caller(owner: SeededUser, lambda_context:
     ctx = context_for(owner, lambda_context)
     status, _, me = call("GET", "/api/v1/me", ctx, lambda_context)
     assert status == 200
-    assert me["tenant_id"] == owner.tenant_id
+    assert (me["tenant_id"], me["email"], me["email_verified"], me["credential"]) == (
+        owner.tenant_id,
+        owner.email,
+        True,
+        "bearer",
+    )
     status, _, workspace = call("GET", "/api/v1/workspace", ctx, lambda_context)
     assert (status, workspace["name"], workspace["version"]) == (200, "Acme", 1)
 
@@ -98,11 +92,8 @@ def test_renaming_bumps_the_version_and_writes_the_event_in_the_same_transaction
     ctx = context_for(owner, lambda_context)
     status, _, workspace = call("PATCH", "/api/v1/workspace", ctx, lambda_context, body={"name": "  Acme Labs "})
     assert (status, workspace["name"], workspace["version"]) == (200, "Acme Labs", 2)
-    items = aws.client("dynamodb").scan(TableName=owner_table())["Items"]  # test inspection only
-    events = [json.loads(i["envelope"]["S"]) for i in items if i.get("kind", {}).get("S") == "outbox"]
-    assert [(e["metadata"]["type"], e["data"]["new_name"], e["metadata"]["tenant_id"]) for e in events] == [
-        ("workspace.renamed", "Acme Labs", owner.tenant_id)
-    ]
+    renamed = events(owner_table(), "workspace.renamed")
+    assert [(e["data"]["new_name"], e["metadata"]["tenant_id"]) for e in renamed] == [("Acme Labs", owner.tenant_id)]
 
 
 @pytest.mark.parametrize(

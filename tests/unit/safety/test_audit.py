@@ -83,3 +83,23 @@ def test_bad_paging_parameters_are_a_422(safety_env: str, lambda_context: Any, q
 def test_reading_the_log_needs_the_audit_permission(safety_env: str, lambda_context: Any) -> None:
     nobody = TenantContext(tenant_id="ws_aaaaaaaaaa", user_id="usr_c")
     assert get("/api/v1/audit-events", nobody, lambda_context)[0] == 403
+
+
+def test_sensitive_event_fields_are_masked_in_the_audit_log(safety_env: str, lambda_context: Any) -> None:
+    """A reset link in `email.requested` must not be readable by every workspace admin."""
+    from ninefold_core.events.schemas.identity import EmailRequested
+
+    data = EmailRequested(
+        to="owner@example.com",
+        template="reset-password",
+        variables={"link": "https://console.test/app/reset-password#token=nf_r_secret"},
+        idempotency_key="k1",
+    )
+    detail = new_envelope(data, A).to_detail()
+    audit_consumer.handler(sqs_event([eventbridge_body(detail)]), lambda_context)
+
+    status, entry = get(f"/api/v1/audit-events/{detail['metadata']['id']}", A, lambda_context)
+    assert status == 200
+    assert entry["data"]["variables"] == {"link": "[redacted]"}
+    assert entry["data"]["to"] == "owner@example.com"
+    assert "nf_r_secret" not in json.dumps(entry)

@@ -122,6 +122,13 @@ class _Repository:
     def key(self, *parts: str) -> str:
         return _key(self._prefix(), parts)
 
+    def index_key(self, index: str, *parts: str) -> str:
+        """The partition key of `index` for these parts (same prefix as the table unless overridden)."""
+        return _key(self._index_prefix(index), parts)
+
+    def _index_prefix(self, index: str) -> str:
+        return self._prefix()
+
     def _keys(self, pk: Sequence[str], sk: str) -> dict[str, str]:
         return {"pk": self.key(*pk), "sk": sk}
 
@@ -146,7 +153,7 @@ class _Repository:
     ) -> Page:
         """One page of one partition (of the table or of a GSI whose key we also prefix)."""
         key_name, sort_name = ("pk", "sk") if index is None else (f"{index}pk", f"{index}sk")
-        partition = self.key(*pk)
+        partition = self.key(*pk) if index is None else self.index_key(index, *pk)
         expression = "#p = :p"
         names = {"#p": key_name}
         values: dict[str, Any] = {":p": partition}
@@ -211,8 +218,13 @@ class _Repository:
         changes: Mapping[str, Any],
         *,
         expected: Mapping[str, Any] | None = None,
+        return_item: bool = True,
     ) -> dict[str, Any]:
-        """Set attributes on an existing item; `expected` guards optimistic concurrency."""
+        """Set attributes on an existing item; `expected` guards optimistic concurrency.
+
+        With `return_item=False` nothing is read back (`ReturnValues=NONE`), so a role limited to
+        some attributes (IAM `dynamodb:Attributes`) can make the write; the result is then empty.
+        """
         if not changes:
             raise BadRequest("Nothing to change.")
         names: dict[str, str] = {}
@@ -236,11 +248,44 @@ class _Repository:
                 ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=serialize(values),
-                ReturnValues="ALL_NEW",
+                ReturnValues="ALL_NEW" if return_item else "NONE",
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             raise ConditionFailed("It was changed or removed meanwhile.") from None
-        return self._strip(deserialize(response["Attributes"]))
+        return self._strip(deserialize(response["Attributes"])) if return_item else {}
+
+    def increment(
+        self,
+        pk: Sequence[str],
+        sk: str,
+        counter: str,
+        *,
+        by: int = 1,
+        changes: Mapping[str, Any] | None = None,
+        ttl: int | None = None,
+    ) -> int:
+        """Atomically add `by` to `counter` (creating the item at 0), set `changes`; the new count."""
+        self._check_attribute(counter)
+        names: dict[str, str] = {"#c": counter}
+        values: dict[str, Any] = {":by": by}
+        sets = []
+        for i, (name, value) in enumerate(
+            {**(changes or {}), **({"ttl": int(ttl)} if ttl is not None else {})}.items()
+        ):
+            self._check_attribute(name)
+            names[f"#a{i}"] = name
+            values[f":a{i}"] = value
+            sets.append(f"#a{i} = :a{i}")
+        expression = "ADD #c :by" + (" SET " + ", ".join(sets) if sets else "")
+        response = self.client.update_item(
+            TableName=self.table_name,
+            Key=serialize(self._keys(pk, sk)),
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=serialize(values),
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(deserialize(response["Attributes"])[counter])
 
     def delete(self, pk: Sequence[str], sk: str, *, must_exist: bool = False) -> None:
         request: dict[str, Any] = {"TableName": self.table_name, "Key": serialize(self._keys(pk, sk))}
@@ -298,6 +343,26 @@ class _Repository:
             }
         }
 
+    def delete_op(
+        self, pk: Sequence[str], sk: str, *, must_exist: bool = False, expected: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A transactional delete; `must_exist`/`expected` make it fail (and the transaction with it)
+        when another writer got there first, which is what makes a one-time token single-use."""
+        op: dict[str, Any] = {"TableName": self.table_name, "Key": serialize(self._keys(pk, sk))}
+        conditions = ["attribute_exists(pk)"] if must_exist or expected else []
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        for i, (name, value) in enumerate((expected or {}).items()):
+            names[f"#e{i}"] = name
+            values[f":e{i}"] = value
+            conditions.append(f"#e{i} = :e{i}")
+        if conditions:
+            op["ConditionExpression"] = " AND ".join(conditions)
+        if names:
+            op["ExpressionAttributeNames"] = names
+            op["ExpressionAttributeValues"] = serialize(values)
+        return {"Delete": op}
+
     def transact(self, operations: Sequence[Mapping[str, Any]]) -> None:
         """All or nothing. A failed condition anywhere raises ConditionFailed."""
         if not operations:
@@ -325,7 +390,7 @@ class _Repository:
             self._check_attribute(name)
         item = {**attributes, **self._keys(pk, sk)}
         for index, (index_pk, index_sk) in (gsi or {}).items():
-            item[f"{index}pk"] = self.key(*index_pk)
+            item[f"{index}pk"] = self.index_key(index, *index_pk)
             item[f"{index}sk"] = index_sk
         if ttl is not None:
             item["ttl"] = int(ttl)
@@ -375,13 +440,31 @@ class TenantRepository(_Repository):
 
 
 class PlatformRepository(_Repository):
-    """Items no tenant owns, under `P#<namespace>`. Use deliberately."""
+    """Items no tenant owns, under `P#<namespace>`. Use deliberately.
 
-    def __init__(self, table_name: str, namespace: str, client: Any | None = None) -> None:
-        if not namespace or SEP in namespace:
-            raise ValueError("namespace must be a non-empty word")
+    `index_namespaces` gives a GSI its own namespace: sessions live under `P#session#<hash>` but
+    are listed per user under `gsi1pk = P#user-sessions#<user_id>`. GSI keys are still built here
+    from parts, never passed in.
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        namespace: str,
+        client: Any | None = None,
+        *,
+        index_namespaces: Mapping[str, str] | None = None,
+    ) -> None:
+        for name in (namespace, *(index_namespaces or {}).values()):
+            if not name or SEP in name:
+                raise ValueError("namespaces must be non-empty words")
         super().__init__(table_name, client)
         self.namespace = namespace
+        self.index_namespaces = dict(index_namespaces or {})
 
     def _prefix(self) -> str:
         return f"P{SEP}{self.namespace}"
+
+    def _index_prefix(self, index: str) -> str:
+        namespace = self.index_namespaces.get(index)
+        return self._prefix() if namespace is None else f"P{SEP}{namespace}"

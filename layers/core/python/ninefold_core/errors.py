@@ -91,6 +91,12 @@ class PayloadTooLarge(DomainError):
     title = "Payload too large"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
 class TooManyRequests(DomainError):
     status = 429
     code = "too-many-requests"

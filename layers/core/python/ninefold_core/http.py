@@ -16,8 +16,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from ninefold_core.config import BaseConfig
 from ninefold_core.errors import PROBLEM_BASE, PROBLEM_CONTENT_TYPE, DomainError, TooManyRequests
@@ -99,6 +103,16 @@ def register_problem_handlers(app: APIGatewayHttpResolver) -> None:
             errors=errors,
         )
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_media_type(exc: RequestUnsupportedContentType) -> Response[str]:
+        # A body in a format the resolver cannot parse is the caller's mistake, not a 500.
+        return problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "Send the body as application/json.",
+        )
+
     @app.not_found
     def _not_found(exc: NotFoundError) -> Response[str]:
         return problem(404, "not-found", "Not found", "No such route.")
@@ -115,7 +129,8 @@ def http_app() -> APIGatewayHttpResolver:
     return app
 
 
-def tenant_context(app: APIGatewayHttpResolver) -> TenantContext:
+def tenant_context(app: BaseRouter) -> TenantContext:
+    """The caller's verified context; `app` is the resolver or one of its routers."""
     ctx = app.context.get("tenant")
     if ctx is None:
         ctx = TenantContext.from_http_event(app.current_event.raw_event)
@@ -125,7 +140,7 @@ def tenant_context(app: APIGatewayHttpResolver) -> TenantContext:
     return ctx
 
 
-def current_config(app: APIGatewayHttpResolver, model: type[ConfigT]) -> ConfigT:
+def current_config(app: BaseRouter, model: type[ConfigT]) -> ConfigT:
     config = app.context["config"]
     assert isinstance(config, model)
     return config

@@ -21,6 +21,9 @@ from ninefold_core.errors import Forbidden, Unauthorized
 
 TENANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 AuthMethod = Literal["session", "api_key", "system"]
+# How a session credential reached the authorizer. Cookie-borne credentials are the ones a
+# browser attaches on its own, so they are the ones that need CSRF protection.
+Credential = Literal["bearer", "cookie"]
 
 
 class Actor(BaseModel):
@@ -40,6 +43,7 @@ class TenantContext(BaseModel):
     tenant_id: str
     user_id: str
     auth_method: AuthMethod = "session"
+    credential: Credential | None = None
     roles: tuple[str, ...] = ()
     permissions: frozenset[str] = Field(default_factory=frozenset)
     session_id: str | None = None
@@ -79,6 +83,7 @@ class TenantContext(BaseModel):
             "tenant_id": self.tenant_id,
             "user_id": self.user_id,
             "auth_method": self.auth_method,
+            "credential": self.credential or "",
             "roles": " ".join(self.roles),
             "permissions": " ".join(sorted(self.permissions)),
             "session_id": self.session_id or "",
@@ -108,6 +113,7 @@ class TenantContext(BaseModel):
                 tenant_id=tenant_id,
                 user_id=user_id,
                 auth_method=context.get("auth_method", "session"),
+                credential=context.get("credential") or None,
                 roles=tuple(_split(context.get("roles"))),
                 permissions=frozenset(_split(context.get("permissions"))),
                 session_id=str(context.get("session_id") or "") or None,

@@ -8,6 +8,7 @@ this catalog by `scripts/events_doc.py`; a unit test fails when it drifts.
 from __future__ import annotations
 
 import builtins
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -67,7 +68,7 @@ def event(event_type: str, *, version: int = 1, producer: str) -> Callable[[E], 
             version=version,
             producer=producer,
             model=cls,
-            description=(cls.__doc__ or "").strip(),
+            description=inspect.cleandoc(cls.__doc__ or ""),
         )
         return cls
 

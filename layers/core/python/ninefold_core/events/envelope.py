@@ -62,6 +62,25 @@ class EventData(BaseModel):
     event_version: ClassVar[int] = 1
     producer: ClassVar[str] = ""
 
+    def redacted(self) -> dict[str, Any]:
+        """The data as JSON with every field declared `sensitive` masked.
+
+        An event's consumers see the whole event; anything that keeps or shows events to people
+        (the audit log, dashboards) stores this instead. A field is sensitive when its schema says
+        so: `Field(json_schema_extra={"sensitive": True})`.
+        """
+        data: dict[str, Any] = self.model_dump(mode="json")
+        for name, field in type(self).model_fields.items():
+            extra = field.json_schema_extra
+            if not (isinstance(extra, dict) and extra.get("sensitive")) or data.get(name) is None:
+                continue
+            value = data[name]
+            data[name] = {key: REDACTED for key in value} if isinstance(value, dict) else REDACTED
+        return data
+
+
+REDACTED = "[redacted]"
+
 
 DataT = TypeVar("DataT", bound=EventData)
 
