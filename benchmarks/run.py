@@ -129,6 +129,17 @@ def render(results: dict[str, Any]) -> str:
             f"(runs: {w['runs']}).",
             "",
         ]
+    if "authorizer" in results:
+        a, p = results["authorizer"], results["argon2"]
+        lines += [
+            "## Identity",
+            "",
+            f"Authorizer, in process: median **{a['allow_median_ms']} ms** per allowed request "
+            f"(p95 {a['allow_p95_ms']} ms; no credential: {a['deny_without_credential_median_ms']} ms) — {a['note']}.",
+            "",
+            f"argon2id verify ({p['parameters']}): median **{p['verify_median_ms']} ms**.",
+            "",
+        ]
     if "imports" in results:
         i = results["imports"]
         lines += [
@@ -147,7 +158,7 @@ def render(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", choices=["startup", "imports"])
+    parser.add_argument("--only", choices=["startup", "imports", "identity"])
     args = parser.parse_args(argv)
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results: dict[str, Any] = {
@@ -158,6 +169,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.only in (None, "imports"):
         results["imports"] = bench_imports()
+    if args.only in (None, "identity"):
+        from benchmarks.identity import bench_argon2, bench_authorizer
+
+        results["authorizer"] = bench_authorizer()
+        results["argon2"] = bench_argon2()
     if args.only in (None, "startup"):
         results["startup"] = bench_startup()
         results["startup_with_synth"] = bench_startup(runs=2, resynth=True)

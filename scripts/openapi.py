@@ -74,14 +74,36 @@ def merge(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+def public_route_keys() -> set[str]:
+    """Route keys the stacks declare without an authorizer (`stacks/routes.py` route tables)."""
+    from stacks import routes
+
+    keys: set[str] = set()
+    for value in vars(routes).values():
+        if isinstance(value, routes.RouteTable):
+            keys |= set(value.public)
+    return keys
+
+
+def mark_public(document: dict[str, Any], public: set[str]) -> None:
+    """Public operations override the document-wide bearer requirement with `security: []`."""
+    for key in public:
+        method, path = key.split(" ", 1)
+        operation = document["paths"].get(path, {}).get(method.lower())
+        if operation is not None:
+            operation["security"] = []
+
+
 def main() -> int:
     documents = {}
     for system in enabled_systems():
         document = system_document(system)
         if document is not None:
             documents[system] = document
+    merged = merge(documents)
+    mark_public(merged, public_route_keys())
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(merge(documents), indent=2, sort_keys=True) + "\n")
+    OUT.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
     print(
         f"wrote {OUT.relative_to(ROOT)} ({sum(len(d.get('paths', {})) for d in documents.values())} paths)",
         file=sys.stderr,
