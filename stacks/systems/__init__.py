@@ -10,8 +10,10 @@ from typing import Final
 from stacks.system import SystemStack
 from stacks.systems.identity import IdentityStack
 from stacks.systems.safety import SafetyStack
+from stacks.systems.workflows import WorkflowsStack
 
 SYSTEMS: Final[dict[str, type[SystemStack]]] = {
     IdentityStack.system: IdentityStack,
     SafetyStack.system: SafetyStack,
+    WorkflowsStack.system: WorkflowsStack,
 }

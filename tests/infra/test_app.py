@@ -10,7 +10,7 @@ import aws_cdk as cdk
 import pytest
 
 from app import AppConfigError, argv_context, build_app, cdk_json_context, selected_systems
-from stacks.constants import CONTEXT_STAGE, CONTEXT_SYSTEMS, FOUNDATION_STACK, REPO_ROOT
+from stacks.constants import CONTEXT_STAGE, CONTEXT_SYSTEMS, FOUNDATION_STACK, REPO_ROOT, stack_name
 from stacks.nag import MIN_REASON_LENGTH, acknowledge, acknowledged_rules
 from stacks.systems import SYSTEMS
 from tests.infra.conftest import IDENTITY_STACK, SAFETY_STACK, Synthesized, synthesize
@@ -22,16 +22,16 @@ def stacks_of(synthesized: Synthesized) -> set[str]:
     return {child.node.id for child in synthesized.app.node.children if isinstance(child, cdk.Stack)}
 
 
-def test_cdk_json_selects_identity_and_safety_for_dev() -> None:
+def test_cdk_json_selects_identity_safety_and_workflows_for_dev() -> None:
     context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
-    assert context[CONTEXT_SYSTEMS] == ["identity", "safety"]
+    assert context[CONTEXT_SYSTEMS] == ["identity", "safety", "workflows"]
     assert context[CONTEXT_STAGE] == "dev"
     # Exports/ImportValue: the foundation cannot be deleted under the systems (see cdk.json).
     assert context["@aws-cdk/core:defaultCrossStackReferences"] == "strong"
 
 
 def test_default_app_has_the_foundation_and_the_configured_systems(synthesized: Synthesized) -> None:
-    assert stacks_of(synthesized) == {FOUNDATION_STACK, IDENTITY_STACK, SAFETY_STACK}
+    assert stacks_of(synthesized) == {FOUNDATION_STACK, IDENTITY_STACK, SAFETY_STACK, stack_name("workflows")}
 
 
 def test_stacks_are_tagged_with_project_and_system(synthesized: Synthesized) -> None:
@@ -45,6 +45,7 @@ def test_stacks_are_tagged_with_project_and_system(synthesized: Synthesized) -> 
         FOUNDATION_STACK: {"project": "ninefold", "system": "foundation"},
         IDENTITY_STACK: {"project": "ninefold", "system": "identity"},
         SAFETY_STACK: {"project": "ninefold", "system": "safety"},
+        stack_name("workflows"): {"project": "ninefold", "system": "workflows"},
     }
 
 

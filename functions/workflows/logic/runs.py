@@ -1,0 +1,230 @@
+"""Run lifecycle: create, execute one attempt, cancel, read. Pure Python over `RunStore`.
+
+queued -> running -> succeeded
+                  -> queued (retryable failure, attempts left; SQS redelivers after the backoff)
+                  -> failed (last attempt, or the payload/job is invalid)
+queued -> cancelled (API); the worker skips cancelled runs.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from functions.workflows.dal.runs import RunStore
+from functions.workflows.models.runs import TERMINAL, EnqueueRequest, Run, RunPage
+from ninefold_core.dynamo import ConditionFailed
+from ninefold_core.errors import Conflict, InvalidInput, NotFound
+from ninefold_core.jobs import JobMessage, JobSpec, RunInfo, build_message
+from ninefold_core.observability import logger
+from ninefold_core.tenant import TenantContext
+
+MAX_ERROR_CHARS = 2000
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the worker does with the message: delete it, or leave it for SQS after `visibility` s."""
+
+    done: bool
+    visibility: int = 0
+    reason: str = ""
+
+
+DONE = Outcome(done=True)
+
+
+def new_run(message: JobMessage, max_attempts: int) -> dict[str, Any]:
+    return {
+        "run_id": message.run_id,
+        "job": message.job,
+        "status": "queued",
+        "payload": message.payload,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "created_at": iso(message.enqueued_at),
+        "idempotency_key": message.idempotency_key,
+        "enqueued_by": message.enqueued_by,
+        "attempt_log": [],
+    }
+
+
+def _error(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return text[:MAX_ERROR_CHARS]
+
+
+def execute(
+    message: JobMessage,
+    receive_count: int,
+    *,
+    store: RunStore,
+    jobs: Mapping[str, JobSpec[Any]],
+    ctx: TenantContext,
+    now: Callable[[], float] = time.time,
+    rng: Callable[[], float] = random.random,
+) -> Outcome:
+    """Run attempt `receive_count` of the message's run; what to do with the message."""
+    spec = jobs.get(message.job)
+    run, _ = store.create(
+        new_run(message, spec.retry.max_attempts if spec else 1), idempotency_ttl=message.idempotency_ttl, now=now()
+    )
+    if run["run_id"] != message.run_id:
+        logger.info("duplicate idempotency key; folded into the first run", extra={"first_run": run["run_id"]})
+        return DONE
+    status = run["status"]
+    if status == "failed":
+        # Already failed for good: let SQS move the message to the DLQ (maxReceiveCount).
+        return Outcome(done=False, visibility=0, reason="failed run")
+    if status in TERMINAL:
+        return DONE
+    if status == "running":
+        # Another delivery of this message crashed mid-attempt (timeout, OOM): that attempt counts.
+        try:
+            store.transition(message.run_id, "running", {"status": "queued"})
+        except ConditionFailed:
+            return DONE
+    if spec is None:
+        return _fail(store, message.run_id, "queued", f"unknown job {message.job!r}", now())
+    try:
+        payload = spec.payload.model_validate(message.payload)
+    except ValidationError as exc:
+        return _fail(store, message.run_id, "queued", f"invalid payload: {exc}"[:MAX_ERROR_CHARS], now())
+
+    attempt = max(receive_count, int(run.get("attempts", 0)) + 1)
+    started = now()
+    log = list(run.get("attempt_log") or [])
+    try:
+        store.transition(
+            message.run_id,
+            "queued",
+            {
+                "status": "running",
+                "attempts": attempt,
+                "started_at": run.get("started_at") or iso(started),
+            },
+        )
+    except ConditionFailed:
+        return DONE  # cancelled meanwhile, or a concurrent delivery took it
+    try:
+        result = spec.fn(payload, RunInfo(run_id=message.run_id, attempt=attempt, ctx=ctx))
+    except Exception as exc:  # a job's failure is data, not a crash of the worker
+        error = _error(exc)
+        log.append({"attempt": attempt, "started_at": iso(started), "finished_at": iso(now()), "error": error})
+        if spec.retry.retries_after(attempt):
+            delay = spec.retry.delay(attempt, rng)
+            store.transition(
+                message.run_id,
+                "running",
+                {
+                    "status": "queued",
+                    "last_error": error,
+                    "attempt_log": log,
+                    "next_attempt_at": iso(now() + delay),
+                },
+            )
+            logger.warning("job attempt failed; retrying", extra={"attempt": attempt, "delay": delay})
+            return Outcome(done=False, visibility=delay, reason=error)
+        _fail(store, message.run_id, "running", error, now(), log=log)
+        return Outcome(done=False, visibility=0, reason=error)
+    finished = now()
+    log.append({"attempt": attempt, "started_at": iso(started), "finished_at": iso(finished)})
+    store.transition(
+        message.run_id,
+        "running",
+        {"status": "succeeded", "finished_at": iso(finished), "result": result, "attempt_log": log},
+    )
+    return DONE
+
+
+def _fail(
+    store: RunStore, run_id: str, expected: str, error: str, at: float, *, log: list[Any] | None = None
+) -> Outcome:
+    changes: dict[str, Any] = {"status": "failed", "finished_at": iso(at), "last_error": error}
+    if log is not None:
+        changes["attempt_log"] = log
+    try:
+        store.transition(run_id, expected, changes)
+    except ConditionFailed:
+        return DONE
+    logger.error("job run failed", extra={"run_id": run_id, "error": error})
+    # Not deleted: SQS moves it to the DLQ after maxReceiveCount receives (runbooks/jobs.md).
+    return Outcome(done=False, visibility=0, reason=error)
+
+
+# --- API use cases ----------------------------------------------------------------------------
+
+
+def submit(
+    request: EnqueueRequest,
+    ctx: TenantContext,
+    *,
+    store: RunStore,
+    jobs: Mapping[str, JobSpec[Any]],
+    send: Callable[[JobMessage], None],
+    now: float | None = None,
+) -> tuple[Run, bool]:
+    """Create the run (queued) and send its message; for a live idempotency key, the first run."""
+    spec = jobs.get(request.job)
+    if spec is None:
+        raise InvalidInput(f"There is no job named {request.job!r}.")
+    try:
+        payload = spec.payload.model_validate(request.payload)
+    except ValidationError as exc:
+        raise InvalidInput(f"The payload does not fit job {request.job!r}: {exc.error_count()} problem(s).") from None
+    message = build_message(
+        spec,
+        payload,
+        ctx,
+        idempotency_key=request.idempotency_key,
+        idempotency_ttl=request.idempotency_ttl,
+        now=now,
+    )
+    run, created = store.create(
+        new_run(message, spec.retry.max_attempts), idempotency_ttl=request.idempotency_ttl, now=message.enqueued_at
+    )
+    if created:
+        send(message)
+    return Run.model_validate(run), created
+
+
+def get(run_id: str, store: RunStore) -> Run:
+    run = store.get(run_id)
+    if run is None:
+        raise NotFound("There is no such run.")
+    return Run.model_validate(run)
+
+
+def cancel(run_id: str, store: RunStore, now: float | None = None) -> Run:
+    get(run_id, store)
+    try:
+        changed = store.transition(
+            run_id, "queued", {"status": "cancelled", "finished_at": iso(time.time() if now is None else now)}
+        )
+    except ConditionFailed:
+        raise Conflict("Only a queued run can be cancelled.") from None
+    return Run.model_validate(changed)
+
+
+def page(
+    store: RunStore, *, limit: int, cursor: str | None, status: str | None = None, job: str | None = None
+) -> RunPage:
+    """Newest first. Filters apply within the page, so a filtered page may be short; follow the cursor."""
+    found = store.page(limit=limit, cursor=cursor)
+    items = [
+        Run.model_validate(i)
+        for i in found.items
+        if (status is None or i.get("status") == status) and (job is None or i.get("job") == job)
+    ]
+    return RunPage(items=items, cursor=found.cursor)

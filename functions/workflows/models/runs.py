@@ -1,0 +1,47 @@
+"""Run records and the run API's models."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+
+
+class Attempt(BaseModel):
+    attempt: int
+    started_at: str
+    finished_at: str | None = None
+    error: str | None = None
+
+
+class Run(BaseModel):
+    run_id: str
+    job: str
+    status: RunStatus
+    payload: dict[str, Any]
+    attempts: int = 0
+    max_attempts: int
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    next_attempt_at: str | None = None
+    last_error: str | None = None
+    result: Any = None
+    idempotency_key: str | None = None
+    enqueued_by: str | None = None
+    attempt_log: list[Attempt] = Field(default_factory=list)
+
+
+class RunPage(BaseModel):
+    items: list[Run]
+    cursor: str | None = None
+
+
+class EnqueueRequest(BaseModel):
+    job: str = Field(min_length=1, max_length=128)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=256)
+    idempotency_ttl: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)

@@ -1,0 +1,101 @@
+"""Job declarations, retry math, enqueue and the manifest the stack reads."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import BaseModel
+
+from functions.workflows.jobs.manifest import MANIFEST, render
+from ninefold_core.errors import ConfigurationError
+from ninefold_core.jobs import JOBS, JobMessage, JobSpec, RetryPolicy, RunInfo, enqueue, job, queue_settings
+from ninefold_core.tenant import TenantContext
+
+CTX = TenantContext.system("tenant-aaaa", "tests")
+
+
+def test_full_jitter_stays_within_zero_and_the_capped_exponential() -> None:
+    policy = RetryPolicy(max_attempts=10, base_delay=2, max_delay=60)
+    assert [policy.ceiling(n) for n in range(1, 7)] == [2, 4, 8, 16, 32, 60]
+    for attempt in range(1, 10):
+        assert policy.delay(attempt, rng=lambda: 0.0) == 0
+        assert policy.delay(attempt, rng=lambda: 0.999999) == round(policy.ceiling(attempt))
+        assert 0 <= policy.delay(attempt) <= policy.ceiling(attempt)
+
+
+def test_without_jitter_the_delay_is_the_ceiling() -> None:
+    assert RetryPolicy(base_delay=3, max_delay=100, jitter=False).delay(3) == 12
+
+
+def test_retries_only_while_attempts_remain() -> None:
+    policy = RetryPolicy(max_attempts=3)
+    assert [policy.retries_after(n) for n in (1, 2, 3)] == [True, True, False]
+
+
+@pytest.mark.parametrize("kwargs", [{"max_attempts": 0}, {"base_delay": 10, "max_delay": 5}, {"max_delay": 13 * 3600}])
+def test_invalid_retry_policies_are_refused(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match=r"must|need|cannot"):
+        RetryPolicy(**kwargs)  # type: ignore[arg-type]
+
+
+class Ping(BaseModel):
+    n: int
+
+
+def test_a_job_is_declared_once() -> None:
+    def ping(payload: Ping, run: RunInfo) -> None:
+        return None
+
+    spec = job(name="tests.ping", payload=Ping, timeout=5, queue="tests")(ping)
+    try:
+        assert JOBS["tests.ping"] is spec
+        assert queue_settings(queue="tests") == (5, 3)
+
+        def other(payload: Ping, run: RunInfo) -> None:
+            return None
+
+        with pytest.raises(ValueError, match="declared twice"):
+            job(name="tests.ping", payload=Ping)(other)
+    finally:
+        del JOBS["tests.ping"]
+    with pytest.raises(ConfigurationError):
+        queue_settings(queue="tests")
+
+
+class FakeSqs:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, object]] = []
+
+    def send_message(self, **request: object) -> None:
+        self.sent.append(request)
+
+
+def test_enqueue_sends_one_message_carrying_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec: JobSpec[Ping] = JobSpec(name="tests.ping", payload=Ping, fn=lambda p, r: None)
+    sqs = FakeSqs()
+    monkeypatch.setenv("JOB_QUEUE_URL", "https://sqs.local/jobs")
+    run_id = enqueue(spec, Ping(n=1), CTX, idempotency_key="k", delay=5000, client=sqs)
+    (sent,) = sqs.sent
+    assert sent["QueueUrl"] == "https://sqs.local/jobs"
+    assert sent["DelaySeconds"] == 900  # SQS's limit
+    message = JobMessage.model_validate_json(str(sent["MessageBody"]))
+    assert (message.run_id, message.job, message.tenant_id, message.payload) == (
+        run_id,
+        "tests.ping",
+        "tenant-aaaa",
+        {"n": 1},
+    )
+    assert message.idempotency_key == "k"
+
+
+def test_enqueue_without_a_queue_url_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JOB_QUEUE_URL", raising=False)
+    with pytest.raises(ConfigurationError):
+        enqueue("tests.ping", {"n": 1}, CTX, client=FakeSqs())
+
+
+def test_the_manifest_the_stack_reads_matches_the_declarations() -> None:
+    assert json.loads(MANIFEST.read_text()) == json.loads(render()), (
+        "regenerate: .venv/bin/python -m functions.workflows.jobs.manifest"
+    )
