@@ -225,31 +225,9 @@ class _Repository:
         With `return_item=False` nothing is read back (`ReturnValues=NONE`), so a role limited to
         some attributes (IAM `dynamodb:Attributes`) can make the write; the result is then empty.
         """
-        if not changes:
-            raise BadRequest("Nothing to change.")
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        sets = []
-        for i, (name, value) in enumerate(changes.items()):
-            self._check_attribute(name)
-            names[f"#a{i}"] = name
-            values[f":a{i}"] = value
-            sets.append(f"#a{i} = :a{i}")
-        conditions = ["attribute_exists(pk)"]
-        for i, (name, value) in enumerate((expected or {}).items()):
-            names[f"#e{i}"] = name
-            values[f":e{i}"] = value
-            conditions.append(f"#e{i} = :e{i}")
+        request = self.update_op(pk, sk, changes, expected=expected)["Update"]
         try:
-            response = self.client.update_item(
-                TableName=self.table_name,
-                Key=serialize(self._keys(pk, sk)),
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression=" AND ".join(conditions),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=serialize(values),
-                ReturnValues="ALL_NEW" if return_item else "NONE",
-            )
+            response = self.client.update_item(**request, ReturnValues="ALL_NEW" if return_item else "NONE")
         except self.client.exceptions.ConditionalCheckFailedException:
             raise ConditionFailed("It was changed or removed meanwhile.") from None
         return self._strip(deserialize(response["Attributes"])) if return_item else {}
@@ -319,6 +297,8 @@ class _Repository:
     def update_op(
         self, pk: Sequence[str], sk: str, changes: Mapping[str, Any], *, expected: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
+        if not changes:
+            raise BadRequest("Nothing to change.")
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         sets = []
