@@ -6,6 +6,7 @@ repository ignores every `cdk.out/`), so the fixture writes it before starting.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.error
 import urllib.request
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from localcloud import LocalCloud
+from localcloud import LocalCloud, NotIdleError
 from tests.fixtures.localcloud import build_assembly
 from tests.fixtures.localcloud.handlers import recorder
 
@@ -93,7 +94,21 @@ def _clean_slate(request: pytest.FixtureRequest) -> Iterator[None]:
     if "cloud" in request.fixturenames:
         running: LocalCloud = request.getfixturevalue("cloud")
         running.faults.clear()
-        running.wait_idle(timeout=15)
+        try:
+            running.wait_idle(timeout=30)
+        except NotIdleError:
+            _stop_executions(running)  # so one test's leftovers do not fail every test after it
+            raise
+
+
+def _stop_executions(running: LocalCloud) -> None:
+    sfn = running.client("stepfunctions")
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        for execution in sfn.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")[
+            "executions"
+        ]:
+            with contextlib.suppress(Exception):
+                sfn.stop_execution(executionArn=execution["executionArn"])
 
 
 AUTH = {"Authorization": "Bearer good"}

@@ -7,6 +7,7 @@ import json
 import time
 
 import pytest
+from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
 from tests.fixtures.localcloud.handlers import recorder
@@ -35,7 +36,7 @@ def test_a_daily_cron_in_a_time_zone_fires_once_per_day_of_warp(cloud: LocalClou
     recorder.clear()
     start = cloud.clock.now()
     end = cloud.clock.advance(3 * 86400)
-    cloud.wait_idle(timeout=10)
+    cloud.wait_idle(timeout=30)
     daily = [e for e in recorder.get("scheduled") if e.get("report") == "daily"]
     assert len(daily) == berlin_nine_am_count(start, end) == 3
     for event in daily:
@@ -61,7 +62,7 @@ def test_a_schedule_created_at_runtime_fires_once_and_deletes_itself(cloud: Loca
         ActionAfterCompletion="DELETE",
     )
     cloud.clock.advance(7201)
-    cloud.wait_idle(timeout=10)
+    cloud.wait_idle(timeout=30)
     assert [r["body"] for r in recorder.get("worker")] == [{"n": "scheduled"}]
     assert scheduler.list_schedules(NamePrefix="one-off")["Schedules"] == []
 
@@ -81,7 +82,7 @@ def test_schedule_targets_can_start_executions_and_put_events(cloud: LocalCloud)
         },
     )
     cloud.clock.advance(600)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while not recorder.get("rule-lambda") and time.monotonic() < deadline:
         time.sleep(0.05)
     scheduler.delete_schedule(Name="nudge")
@@ -91,6 +92,11 @@ def test_schedule_targets_can_start_executions_and_put_events(cloud: LocalCloud)
     for execution in sfn.list_executions(
         stateMachineArn=cloud.resource("Fixture-App/OrderFlow").arn, statusFilter="RUNNING"
     )["executions"]:
-        sfn.stop_execution(executionArn=execution["executionArn"])
+        try:
+            sfn.stop_execution(executionArn=execution["executionArn"])
+        except ClientError:
+            # It finished between the listing and the stop (moto answers 500 for that); nothing to tidy.
+            if sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "RUNNING":
+                raise
     cloud.clock.advance(61)  # SQS allows one purge a minute (on the warp clock here)
     cloud.client("sqs").purge_queue(QueueUrl=cloud.resource("Fixture-Core/AuditQueue").url)

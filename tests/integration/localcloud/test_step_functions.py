@@ -15,7 +15,7 @@ from tests.fixtures.localcloud.handlers import recorder
 pytestmark = pytest.mark.integration
 
 
-def until(condition: Callable[[], bool], timeout: float = 15) -> None:
+def until(condition: Callable[[], bool], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"
@@ -44,7 +44,7 @@ def test_retry_backoff_and_a_three_day_wait_finish_in_seconds_under_time_warp(cl
     with pytest.raises(NotIdleError, match="running execution"):
         cloud.wait_idle(timeout=0.5)  # parked in the three-day Wait
     cloud.clock.advance(3 * 86400)
-    cloud.wait_idle(timeout=10)
+    cloud.wait_idle(timeout=30)
     described = sfn.describe_execution(executionArn=execution)
     assert described["status"] == "SUCCEEDED"
     output = json.loads(described["output"])
@@ -57,7 +57,7 @@ def test_retry_backoff_and_a_three_day_wait_finish_in_seconds_under_time_warp(cl
 
 def test_a_caught_error_name_routes_to_the_catch_state(cloud: LocalCloud) -> None:
     sfn, execution = start(cloud, {"id": "bad-1", "amount": 0}, "bad-1")
-    cloud.wait_idle(timeout=10)
+    cloud.wait_idle(timeout=30)
     described = sfn.describe_execution(executionArn=execution)
     assert described["status"] == "FAILED"
     assert described["error"] == "Rejected"
@@ -73,5 +73,5 @@ def test_choice_takes_the_default_branch(cloud: LocalCloud) -> None:
     until(lambda: len(cloud.invocations("Fixture-App/StepsFn")) >= 2)
     time.sleep(0.2)
     cloud.clock.advance(3 * 86400)
-    cloud.wait_idle(timeout=10)
+    cloud.wait_idle(timeout=30)
     assert json.loads(sfn.describe_execution(executionArn=execution)["output"])["size"] == "small"

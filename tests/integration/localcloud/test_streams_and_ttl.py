@@ -23,7 +23,7 @@ def test_stream_records_reach_the_function_in_lambdas_shape(cloud: LocalCloud) -
         UpdateExpression="SET n = :n",
         ExpressionAttributeValues={":n": {"N": "2"}},
     )
-    cloud.wait_idle(timeout=10)
+    cloud.wait_idle(timeout=30)
     records = recorder.get("stream")
     assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
     insert, modify = records
@@ -48,12 +48,12 @@ def test_expired_items_are_deleted_by_the_ttl_attribute_under_time_warp(cloud: L
     dynamodb.put_item(
         TableName=table, Item={"pk": {"S": "T#ttl"}, "sk": {"S": "new"}, "expires_at": {"N": str(expires + 86400)}}
     )
-    cloud.wait_idle(timeout=10)
+    cloud.wait_idle(timeout=30)
     time.sleep(0.1)
     assert "Item" in dynamodb.get_item(TableName=table, Key={"pk": {"S": "T#ttl"}, "sk": {"S": "old"}})
     recorder.clear()
     cloud.clock.advance(3601)
-    cloud.wait_idle(timeout=10)
+    cloud.wait_idle(timeout=30)
     assert "Item" not in dynamodb.get_item(TableName=table, Key={"pk": {"S": "T#ttl"}, "sk": {"S": "old"}})
     assert "Item" in dynamodb.get_item(TableName=table, Key={"pk": {"S": "T#ttl"}, "sk": {"S": "new"}})
     removed = [r for r in recorder.get("stream") if r["eventName"] == "REMOVE"]
