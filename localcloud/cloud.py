@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +22,7 @@ from localcloud.http import FrontDoor, FrontDoorApp, json_body
 from localcloud.intrinsics import REGION
 from localcloud.inventory import Inventory, Resource, Urls
 from localcloud.lambdas import InvocationResult, LambdaRegistry
+from localcloud.mailbox import Mailbox
 from localcloud.moto_server import MotoServer
 from localcloud.provision import Provisioner
 from localcloud.scheduler import Scheduler
@@ -93,6 +95,7 @@ class LocalCloud:
         self.lambdas = LambdaRegistry(self.clock, self.faults, self._runtime_env(), code_root)
         self.sender = TargetSender(self.clients, self.lambdas, self._moto.url, self.clock)
         self.dispatcher = EventDispatcher(self.sender)
+        self.dev_mailbox = Mailbox()
         self.lambdas.send_to_arn = lambda arn, payload: self.sender.send(arn, payload, source="destination")
         moto_hooks.install(
             moto_hooks.HookTargets(
@@ -101,6 +104,7 @@ class LocalCloud:
                 invoke_async=lambda fn, event, source: self.lambdas.invoke_async(fn, event, source=source),
                 on_rule=self.dispatcher.on_rule,
                 on_stream_write=self._on_stream_write,
+                on_put_event=self.dev_mailbox.on_put_event,
             )
         )
         self.inventory = Inventory(self.assembly)
@@ -254,6 +258,10 @@ class LocalCloud:
     def endpoints(self) -> dict[str, Any]:
         return describe(self.inventory, self.wiring, self.url, self.moto_url)
 
+    def mailbox(self, to: str | None = None) -> list[dict[str, Any]]:
+        """`email.requested` events that crossed a bus (to, template, variables, occurred_at), newest first."""
+        return self.dev_mailbox.messages(to)
+
     @property
     def delivery_failures(self) -> list[dict[str, Any]]:
         return list(self.sender.failures)
@@ -384,6 +392,9 @@ class LocalCloud:
             return HttpResponse.json(200, {"idle": True})
         if path == "/_local/faults":
             return self._faults_api(request)
+        if path == "/_local/mailbox" and method == "GET":
+            to = next(iter(urllib.parse.parse_qs(request.raw_query).get("to", [])), None)
+            return HttpResponse.json(200, self.mailbox(to))
         return None
 
     def _clock_state(self) -> dict[str, Any]:

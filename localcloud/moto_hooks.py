@@ -60,6 +60,7 @@ HOOK_POINTS: tuple[tuple[str, str, str], ...] = (
     (LAMBDA_SIMPLE, "LambdaSimpleBackend", "send_sns_message"),
     (S3_NOTIFICATIONS, "", "_invoke_awslambda"),
     (EVENTS_MODELS, "Rule", "send_to_targets"),
+    (EVENTS_MODELS, "EventsBackend", "put_events"),
     (EVENTS_MODELS, "", "unix_time"),
     (SQS_MODELS, "", "unix_time"),
     (SQS_MODELS, "", "unix_time_millis"),
@@ -79,6 +80,7 @@ class HookTargets:
     invoke_async: Callable[[str, Any, str], None]  # (function, event, source)
     on_rule: Callable[[Any, dict[str, Any]], None]  # (moto Rule, event)
     on_stream_write: Callable[[str], None]  # (table name)
+    on_put_event: Callable[[dict[str, Any]], None] | None = None  # (accepted PutEvents entry)
 
 
 _targets: HookTargets | None = None
@@ -101,6 +103,7 @@ def install(targets: HookTargets) -> None:
             (LAMBDA_SIMPLE, "LambdaSimpleBackend", "send_sns_message"): _send_sns_message,
             (S3_NOTIFICATIONS, "", "_invoke_awslambda"): _s3_invoke_lambda,
             (EVENTS_MODELS, "Rule", "send_to_targets"): _send_to_targets,
+            (EVENTS_MODELS, "EventsBackend", "put_events"): _put_events,
             (EVENTS_MODELS, "", "unix_time"): _unix_time,
             (SQS_MODELS, "", "unix_time"): _unix_time,
             (SQS_MODELS, "", "unix_time_millis"): _unix_time_millis,
@@ -197,6 +200,16 @@ def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input:
         _originals[(EVENTS_MODELS, "Rule", "send_to_targets")](self, original_event, transform_input)
         return
     targets.on_rule(self, original_event)
+
+
+def _put_events(self: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = _originals[(EVENTS_MODELS, "EventsBackend", "put_events")](self, events)
+    targets = _targets
+    if targets is not None and targets.on_put_event is not None:
+        for event, entry in zip(events, entries, strict=False):
+            if "EventId" in entry:
+                targets.on_put_event(event)
+    return entries
 
 
 # -- time -------------------------------------------------------------------------------

@@ -39,7 +39,8 @@ def seed(cloud: Any) -> None:
                 f"  Demo owner      {demo.user_id}  sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}",
                 f"  Session token   {demo.token}",
                 f"  Try it          curl -H 'Authorization: Bearer {demo.token}' {cloud.url}/api/v1/me",
-                f"  Console         {cloud.url}/app/  (paste the token)",
+                f"  Console         {cloud.url}/app/  (sign in as above, or use the token)",
+                f"  Dev mailbox     {cloud.url}/_local/mailbox?to=<email>  (verification and reset links)",
                 "",
             ]
         ),

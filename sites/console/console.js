@@ -1,18 +1,38 @@
 // The console talks only to the public API, like any other client.
+// Browsers sign in with email + password: the session lives in the HttpOnly `__Host-nf_session`
+// cookie and every write echoes the `nf_csrf` cookie as `X-CSRF-Token`. An API token pasted under
+// "Use an API token instead" is sent as a bearer token instead (kept in sessionStorage).
 const TOKEN_KEY = "ninefold.token";
 const $ = (id) => document.getElementById(id);
+const PUBLIC_VIEWS = new Set(["sign-in", "sign-up", "check-email", "verify", "reset-request", "reset-confirm"]);
+let signedIn = false;
+
+function cookie(name) {
+  const found = document.cookie.split("; ").find((part) => part.startsWith(`${name}=`));
+  return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
+}
 
 async function api(method, path, body) {
   const token = sessionStorage.getItem(TOKEN_KEY);
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  else if (method !== "GET" && cookie("nf_csrf")) headers["X-CSRF-Token"] = cookie("nf_csrf");
   const response = await fetch(`/api${path}`, {
     method,
-    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    headers,
+    credentials: "same-origin",
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
   if (!response.ok) {
-    const message = (data && (data.detail || data.message)) || response.statusText;
+    const detail = data && (data.detail || data.message);
+    const message = typeof detail === "string" ? detail : response.statusText || `Request failed (${response.status})`;
     throw Object.assign(new Error(message), { status: response.status, data });
   }
   return data;
@@ -24,65 +44,277 @@ function cell(text) {
   return td;
 }
 
+function when(value) {
+  return value ? new Date(value).toLocaleString() : "";
+}
+
+// -- navigation --------------------------------------------------------------------------------
+
+function fragmentToken() {
+  return new URLSearchParams(location.hash.replace(/^#/, "")).get("token") || "";
+}
+
+function currentView() {
+  const path = location.pathname.replace(/\/+$/, "");
+  if (path === "/app/verify-email") return "verify";
+  if (path === "/app/reset-password") return fragmentToken() ? "reset-confirm" : "reset-request";
+  const route = location.hash.replace(/^#\/?/, "").split("?")[0];
+  const page = path.startsWith("/app/") ? path.slice("/app/".length) : ""; // e.g. /app/sign-in from an email
+  return route || page || "workspace";
+}
+
+function show(view, { focus = true } = {}) {
+  for (const section of document.querySelectorAll("[data-view]")) section.hidden = section.id !== `view-${view}`;
+  const heading = document.querySelector(`#view-${view} h2`);
+  if (focus && heading) heading.focus();
+}
+
+async function route() {
+  const view = currentView();
+  if (!document.getElementById(`view-${view}`)) {
+    location.hash = "#/workspace";
+    return;
+  }
+  if (PUBLIC_VIEWS.has(view)) {
+    show(view);
+    if (view === "verify") await verifyEmail();
+    return;
+  }
+  if (!signedIn && !(await refreshIdentity())) {
+    $("notice").textContent = "Please sign in to continue.";
+    show("sign-in");
+    return;
+  }
+  $("notice").textContent = "";
+  // Load before showing, so nothing typed into a visible form is overwritten.
+  if (view === "workspace") $("workspace-name").value = (await api("GET", "/v1/workspace")).name;
+  if (view === "sessions") await loadSessions();
+  show(view);
+  if (view === "workspace") await loadAudit().catch(() => {});
+}
+
+function go(hash) {
+  if (location.pathname.replace(/\/+$/, "") !== "/app") {
+    history.pushState(null, "", `/app/${hash}`);
+    route();
+  } else if (location.hash === hash) {
+    route();
+  } else {
+    location.hash = hash; // hashchange routes
+  }
+}
+
+// -- identity ----------------------------------------------------------------------------------
+
+async function refreshIdentity() {
+  try {
+    const me = await api("GET", "/v1/me");
+    const workspace = await api("GET", "/v1/workspace");
+    signedIn = true;
+    $("who").textContent = `${me.email || me.user_id} in ${workspace.name}`;
+    $("nav").hidden = false;
+    $("sign-out").hidden = false;
+    return true;
+  } catch (error) {
+    if (error.status !== 401 && error.status !== 403) throw error;
+    forgetIdentity();
+    return false;
+  }
+}
+
+function forgetIdentity() {
+  signedIn = false;
+  sessionStorage.removeItem(TOKEN_KEY);
+  $("who").textContent = "";
+  $("nav").hidden = true;
+  $("sign-out").hidden = true;
+}
+
+function onSubmit(formId, errorId, handler) {
+  $(formId).addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const button = form.querySelector("button[type=submit]");
+    $(errorId).textContent = "";
+    button.disabled = true;
+    try {
+      await handler(form);
+    } catch (error) {
+      $(errorId).textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+onSubmit("sign-in-form", "sign-in-error", async () => {
+  sessionStorage.removeItem(TOKEN_KEY);
+  try {
+    await api("POST", "/v1/auth/sign-in", { email: $("sign-in-email").value, password: $("sign-in-password").value });
+  } catch (error) {
+    if (error.status === 401 || error.status === 403) throw new Error("That email and password do not match an account.");
+    if (error.status === 429) throw new Error("Too many attempts. Wait a moment and try again.");
+    throw error;
+  }
+  $("sign-in-password").value = "";
+  await refreshIdentity();
+  go("#/workspace");
+});
+
+onSubmit("token-form", "token-error", async () => {
+  sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
+  if (!(await refreshIdentity())) throw new Error("That token is not valid.");
+  go("#/workspace");
+});
+
+onSubmit("sign-up-form", "sign-up-error", async () => {
+  const body = { email: $("sign-up-email").value, password: $("sign-up-password").value };
+  if ($("sign-up-name").value.trim()) body.name = $("sign-up-name").value.trim();
+  if ($("sign-up-workspace").value.trim()) body.workspace_name = $("sign-up-workspace").value.trim();
+  await api("POST", "/v1/auth/sign-up", body);
+  $("sign-up-password").value = "";
+  $("check-email-text").textContent = `If ${body.email} can be used, we sent it a link to verify it. Follow the link, then sign in.`;
+  go("#/check-email");
+});
+
+async function verifyEmail() {
+  $("verify-status").textContent = "Verifying…";
+  $("verify-error").textContent = "";
+  const token = fragmentToken();
+  if (!token) {
+    $("verify-status").textContent = "";
+    $("verify-error").textContent = "This link has no token. Open the link from the email again.";
+    return;
+  }
+  try {
+    await api("POST", "/v1/auth/verify-email", { token });
+    history.replaceState(null, "", location.pathname); // the token is single use: drop it from the address
+    $("verify-status").textContent = "Your email address is verified.";
+  } catch (error) {
+    $("verify-status").textContent = "";
+    $("verify-error").textContent =
+      error.status === 422 ? "This link is invalid or has expired. Request a new one." : error.message;
+  }
+}
+
+onSubmit("reset-request-form", "reset-request-error", async () => {
+  const email = $("reset-email").value;
+  await api("POST", "/v1/auth/password-reset/request", { email });
+  $("check-email-text").textContent = `If ${email} has an account, we sent it a link to choose a new password.`;
+  go("#/check-email");
+});
+
+onSubmit("reset-confirm-form", "reset-confirm-error", async () => {
+  try {
+    await api("POST", "/v1/auth/password-reset/confirm", { token: fragmentToken(), new_password: $("reset-new-password").value });
+  } catch (error) {
+    if (error.status === 422 && !error.data?.detail?.length) throw new Error("This link is invalid or has expired.");
+    throw error;
+  }
+  $("notice").textContent = "Your password was changed. Sign in with the new one.";
+  forgetIdentity();
+  history.pushState(null, "", "/app/#/sign-in");
+  show("sign-in");
+});
+
+// -- workspace and audit log -------------------------------------------------------------------
+
 async function loadAudit() {
   const page = await api("GET", "/v1/audit-events?limit=20");
-  const rows = $("audit-rows");
-  rows.replaceChildren(
+  $("audit-rows").replaceChildren(
     ...page.items.map((item) => {
       const tr = document.createElement("tr");
-      tr.append(cell(new Date(item.occurred_at).toLocaleString()), cell(item.type), cell(item.actor_id || ""), cell(JSON.stringify(item.data)));
+      tr.append(cell(when(item.occurred_at)), cell(item.type), cell(item.actor_id || ""), cell(JSON.stringify(item.data)));
       return tr;
     }),
   );
 }
 
-async function showSignedIn() {
-  const me = await api("GET", "/v1/me");
-  const workspace = await api("GET", "/v1/workspace");
-  $("who").textContent = `${me.user_id} in ${workspace.name}`;
-  $("workspace-name").value = workspace.name;
-  $("signed-out").hidden = true;
-  $("signed-in").hidden = false;
-  $("sign-out").hidden = false;
-  await loadAudit().catch(() => {});
-}
-
-function showSignedOut() {
-  $("who").textContent = "";
-  $("signed-out").hidden = false;
-  $("signed-in").hidden = true;
-  $("sign-out").hidden = true;
-}
-
-$("token-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
-  try {
-    $("sign-in-error").textContent = "";
-    await showSignedIn();
-  } catch (error) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    $("sign-in-error").textContent = error.status === 401 || error.status === 403 ? "That token is not valid." : error.message;
-  }
-});
-
-$("rename-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  try {
-    const workspace = await api("PATCH", "/v1/workspace", { name: $("workspace-name").value });
-    $("rename-status").textContent = `Renamed to ${workspace.name}.`;
-    $("who").textContent = $("who").textContent.replace(/ in .*/, ` in ${workspace.name}`);
-  } catch (error) {
-    $("rename-status").textContent = error.message;
-  }
+onSubmit("rename-form", "rename-error", async () => {
+  $("rename-status").textContent = "";
+  const workspace = await api("PATCH", "/v1/workspace", { name: $("workspace-name").value });
+  $("rename-status").textContent = `Renamed to ${workspace.name}.`;
+  $("who").textContent = $("who").textContent.replace(/ in .*/, ` in ${workspace.name}`);
 });
 
 $("refresh-audit").addEventListener("click", () => loadAudit());
-$("sign-out").addEventListener("click", () => {
-  sessionStorage.removeItem(TOKEN_KEY);
-  showSignedOut();
+
+// -- sessions ----------------------------------------------------------------------------------
+
+async function loadSessions() {
+  const page = await api("GET", "/v1/sessions");
+  $("session-rows").replaceChildren(
+    ...page.items.map((session) => {
+      const tr = document.createElement("tr");
+      const device = cell(session.user_agent || "Unknown device");
+      if (session.current) {
+        const badge = document.createElement("strong");
+        badge.textContent = " (this session)";
+        device.append(badge);
+      }
+      const actions = document.createElement("td");
+      const button = document.createElement("button");
+      button.className = "secondary";
+      button.textContent = session.current ? "Sign out" : "Revoke";
+      button.setAttribute("aria-label", session.current ? "Sign out of this session" : `Revoke session started ${when(session.created_at)}`);
+      button.addEventListener("click", () => revoke(session));
+      actions.append(button);
+      tr.append(cell(when(session.created_at)), cell(when(session.last_seen_at)), device, cell(session.ip_address || ""), actions);
+      return tr;
+    }),
+  );
+}
+
+async function revoke(session) {
+  $("sessions-error").textContent = "";
+  try {
+    if (session.current) return await signOut();
+    await api("DELETE", `/v1/sessions/${encodeURIComponent(session.session_id)}`);
+    await loadSessions();
+    $("sessions-title").focus();
+  } catch (error) {
+    $("sessions-error").textContent = error.message;
+  }
+}
+
+$("revoke-all").addEventListener("click", async () => {
+  $("sessions-error").textContent = "";
+  try {
+    await api("POST", "/v1/sessions/revoke-all");
+    await signOut();
+  } catch (error) {
+    $("sessions-error").textContent = error.message;
+  }
 });
 
-if (sessionStorage.getItem(TOKEN_KEY)) {
-  showSignedIn().catch(showSignedOut);
+onSubmit("password-form", "password-error", async () => {
+  await api("POST", "/v1/me/password", {
+    current_password: $("current-password").value,
+    new_password: $("new-password").value,
+  });
+  $("current-password").value = "";
+  $("new-password").value = "";
+  // Changing the password ends every session, this one included.
+  forgetIdentity();
+  $("notice").textContent = "Your password was changed. Sign in with the new one.";
+  history.pushState(null, "", "/app/#/sign-in");
+  show("sign-in");
+});
+
+// -- sign out ----------------------------------------------------------------------------------
+
+async function signOut() {
+  if (!sessionStorage.getItem(TOKEN_KEY)) await api("POST", "/v1/auth/sign-out").catch(() => {});
+  forgetIdentity();
+  $("notice").textContent = "You are signed out.";
+  history.pushState(null, "", "/app/#/sign-in");
+  show("sign-in");
 }
+
+$("sign-out").addEventListener("click", () => signOut());
+
+window.addEventListener("hashchange", () => route());
+window.addEventListener("popstate", () => route());
+route().catch((error) => {
+  $("notice").textContent = error.message;
+});

@@ -1,5 +1,5 @@
 """Browser smoke test of the foundation: the console signs in with the demo
-token, renames the workspace, and the audit log shows the event that crossed
+API token, renames the workspace, and the audit log shows the event that crossed
 the bus."""
 
 from __future__ import annotations
@@ -18,17 +18,18 @@ def test_marketing_page_and_openapi_are_served(page: Page, dev_server: DevServer
 
 def test_console_sign_in_rename_and_audit_trail(page: Page, dev_server: DevServer) -> None:
     page.goto(dev_server.url + "/app/")
+    page.get_by_text("Use an API token instead").click()
     page.get_by_label("Session token").fill("nf_s_not-a-real-token")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_have_text("That token is not valid.")
+    page.get_by_role("button", name="Use token").click()
+    expect(page.locator("#token-error")).to_have_text("That token is not valid.")
 
     page.get_by_label("Session token").fill(dev_server.demo_token)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Use token").click()
     expect(page.locator("#who")).to_contain_text("Demo Workspace")
 
-    page.get_by_label("Name").fill("Renamed in the browser")
+    page.get_by_label("Name", exact=True).fill("Renamed in the browser")
     page.get_by_role("button", name="Rename").click()
-    expect(page.get_by_role("status")).to_have_text("Renamed to Renamed in the browser.")
+    expect(page.locator("#rename-status")).to_have_text("Renamed to Renamed in the browser.")
 
     audit = page.get_by_role("table", name="Audit log")
     for _ in range(40):

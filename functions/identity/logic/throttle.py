@@ -65,7 +65,7 @@ def wait_seconds(state: dict[str, Any] | None, policy: Policy, now: float) -> in
     live = _live(state, now)
     if live is None:
         return 0
-    remaining = int(live["last_failure_at"]) + delay_seconds(int(live["failures"]), policy) - now
+    remaining = float(live["last_failure_at"]) + delay_seconds(int(live["failures"]), policy) - now
     return max(0, math.ceil(remaining))
 
 
@@ -103,7 +103,7 @@ class Throttle:
             policy.name,
             subject,
             stored=None if state is None else int(state["failures"]),
-            changes={"failures": failures + 1, "last_failure_at": int(now)},
+            changes={"failures": failures + 1, "last_failure_at": now},
             ttl=int(now) + policy.window_seconds,
         )
         if not claimed:

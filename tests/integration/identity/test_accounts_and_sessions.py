@@ -172,3 +172,23 @@ def test_the_audit_log_records_the_account_events_with_links_masked(cloud: Any, 
     assert {"workspace.created", "user.signed_up", "email.requested", "session.created"} <= types
     (mail,) = [item for item in items if item["type"] == "email.requested"]
     assert mail["data"]["variables"] == {"link": "[redacted]"}
+
+
+def test_the_local_clouds_dev_mailbox_records_the_verification_email(cloud: Any, anonymous: Api) -> None:
+    email = new_email()
+    assert sign_up(anonymous, email).status == 202
+
+    # The outbox relay puts `email.requested` on the bus; the local cloud records it there.
+    for _ in range(40):
+        cloud.wait_idle()
+        if cloud.mailbox(email):
+            break
+    messages = cloud.mailbox(email)
+    assert [m["template"] for m in messages] == ["verify-email"]
+    assert "/app/verify-email#token=" in messages[0]["variables"]["link"]
+    assert messages[0]["occurred_at"]
+
+    served = anonymous.get(f"/_local/mailbox?to={email}")
+    assert served.status == 200
+    assert served.json == messages
+    assert all(m["to"] != email for m in cloud.mailbox("someone-else@example.com"))
