@@ -9,6 +9,8 @@ measured in the same run, so a slower machine moves both sides.
   cloud's first 200 on /_local/health. Target: 15 s or less.
 * imports — each Lambda handler module's cold import, wall time of a fresh
   interpreter (median of N), as a ratio to `import boto3` measured alongside.
+* identity — benchmarks/identity.py; workflows — benchmarks/workflows.py (jobs per second
+  through the local cloud, the worker's per-job overhead in process).
 """
 
 from __future__ import annotations
@@ -140,6 +142,19 @@ def render(results: dict[str, Any]) -> str:
             f"argon2id verify ({p['parameters']}): median **{p['verify_median_ms']} ms**.",
             "",
         ]
+    if "jobs_throughput" in results:
+        t, o = results["jobs_throughput"], results["jobs_overhead"]
+        lines += [
+            "## Workflows (jobs)",
+            "",
+            f"Throughput through the local cloud: **{t['jobs_per_second']} jobs/s** "
+            f"({t['jobs']} echo jobs in {t['seconds']} s, of which enqueuing {t['enqueue_seconds']} s) — {t['note']}.",
+            "",
+            f"Per-job overhead, in process: worker handler median **{o['worker_median_ms']} ms** "
+            f"(p95 {o['worker_p95_ms']} ms) vs the bare job function {o['bare_median_ms']} ms: "
+            f"**{o['overhead_median_ms']} ms** of framework per job — {o['note']}.",
+            "",
+        ]
     if "imports" in results:
         i = results["imports"]
         lines += [
@@ -158,7 +173,7 @@ def render(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", choices=["startup", "imports", "identity"])
+    parser.add_argument("--only", choices=["startup", "imports", "identity", "workflows"])
     args = parser.parse_args(argv)
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results: dict[str, Any] = {
@@ -174,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
 
         results["authorizer"] = bench_authorizer()
         results["argon2"] = bench_argon2()
+    if args.only in (None, "workflows"):
+        from benchmarks.workflows import bench_overhead, bench_throughput
+
+        results["jobs_overhead"] = bench_overhead()
+        results["jobs_throughput"] = bench_throughput()
     if args.only in (None, "startup"):
         results["startup"] = bench_startup()
         results["startup_with_synth"] = bench_startup(runs=2, resynth=True)

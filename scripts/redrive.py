@@ -12,34 +12,10 @@ a message but never lose one; consumers are idempotent on the envelope id.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
+from ninefold_core.queues import redrive
 
-def redrive(sqs: Any, *, dlq_url: str, queue_url: str, max_messages: int | None = None) -> int:
-    moved = 0
-    is_fifo = queue_url.endswith(".fifo")
-    while max_messages is None or moved < max_messages:
-        batch = sqs.receive_message(
-            QueueUrl=dlq_url,
-            MaxNumberOfMessages=min(10, (max_messages - moved) if max_messages else 10),
-            MessageAttributeNames=["All"],
-            AttributeNames=["All"],
-            WaitTimeSeconds=0,
-            VisibilityTimeout=60,
-        ).get("Messages", [])
-        if not batch:
-            break
-        for message in batch:
-            request: dict[str, Any] = {"QueueUrl": queue_url, "MessageBody": message["Body"]}
-            if message.get("MessageAttributes"):
-                request["MessageAttributes"] = message["MessageAttributes"]
-            if is_fifo:
-                request["MessageGroupId"] = message["Attributes"].get("MessageGroupId", "redrive")
-                request["MessageDeduplicationId"] = message["MessageId"]
-            sqs.send_message(**request)
-            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
-            moved += 1
-    return moved
+__all__ = ["main", "redrive"]
 
 
 def main(argv: list[str] | None = None) -> int:

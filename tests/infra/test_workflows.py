@@ -9,7 +9,13 @@ import pytest
 from aws_cdk.assertions import Template
 
 from stacks.constants import VISIBILITY_TIMEOUT_FACTOR, stack_name
-from stacks.systems.workflows import JOB_MANIFEST, RUNBOOK_JOBS, WORKER_MARGIN_SECONDS, queue_policy
+from stacks.systems.workflows import (
+    FAILURE_RATE_PERCENT,
+    JOB_MANIFEST,
+    RUNBOOK_JOBS,
+    WORKER_MARGIN_SECONDS,
+    queue_policy,
+)
 from tests.infra.conftest import Synthesized, functions_by_handler
 
 pytestmark = pytest.mark.infra
@@ -60,8 +66,27 @@ def test_the_worker_may_change_message_visibility(workflows: Template) -> None:
 
 
 def test_the_dead_letter_alarm_points_at_the_jobs_runbook(workflows: Template) -> None:
-    (alarm,) = workflows.find_resources("AWS::CloudWatch::Alarm").values()
+    alarms = workflows.find_resources("AWS::CloudWatch::Alarm")
+    (alarm,) = [a for k, a in alarms.items() if k.startswith("JobQueueDeadLettersAlarm")]
     assert RUNBOOK_JOBS in alarm["Properties"]["AlarmDescription"]
+
+
+def test_the_failure_rate_alarm_divides_the_workers_metrics_and_pages(workflows: Template) -> None:
+    alarms = workflows.find_resources("AWS::CloudWatch::Alarm")
+    (alarm,) = [a["Properties"] for k, a in alarms.items() if k.startswith("JobFailureRateAlarm")]
+    assert RUNBOOK_JOBS in alarm["AlarmDescription"]
+    assert alarm["Threshold"] == FAILURE_RATE_PERCENT
+    assert alarm["AlarmActions"]
+    names = {
+        q["MetricStat"]["Metric"]["MetricName"]: q["MetricStat"]["Metric"]
+        for q in alarm["Metrics"]
+        if "MetricStat" in q
+    }
+    assert set(names) == {"JobSucceeded", "JobFailed"}
+    assert all(m["Namespace"] == "Ninefold" for m in names.values())
+    assert all(m["Dimensions"] == [{"Name": "service", "Value": "workflows"}] for m in names.values())
+    (expression,) = [q["Expression"] for q in alarm["Metrics"] if "Expression" in q]
+    assert "failed / (ok + failed)" in expression
 
 
 def test_run_routes(workflows: Template) -> None:
@@ -71,4 +96,16 @@ def test_run_routes(workflows: Template) -> None:
         "GET /api/v1/runs",
         "GET /api/v1/runs/{run_id}",
         "POST /api/v1/runs/{run_id}/cancel",
+        "POST /api/v1/runs/{run_id}/replay",
+        "GET /api/v1/dead-letters",
+        "GET /api/v1/dead-letters/{run_id}",
+        "POST /api/v1/dead-letters/redrive",
     }
+
+
+def test_the_api_knows_the_dead_letter_queue_and_may_consume_it(workflows: Template) -> None:
+    _, dlq_id = job_queues(workflows)
+    env = functions_by_handler(workflows)[API]["Properties"]["Environment"]["Variables"]
+    assert env["JOB_DLQ_URL"] == {"Ref": dlq_id}
+    policies = json.dumps(workflows.find_resources("AWS::IAM::Policy"))
+    assert "sqs:DeleteMessage" in policies

@@ -1,4 +1,5 @@
-"""Workflows' HTTP API: enqueue a declared job, list and read runs, cancel a queued run."""
+"""Workflows' HTTP API: enqueue a declared job, list and read runs, cancel a queued run;
+dead letters: list, replay, operator redrive."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from functions.workflows import jobs as _declared  # noqa: F401  (registers the 
 from functions.workflows.config import WorkflowsConfig
 from functions.workflows.dal.runs import RunStore
 from functions.workflows.logic import runs
-from functions.workflows.models.runs import EnqueueRequest, Run, RunPage, RunStatus
+from functions.workflows.models.runs import EnqueueRequest, RedriveResult, Run, RunPage, RunStatus
+from ninefold_core import aws, queues
+from ninefold_core.errors import Forbidden
 from ninefold_core.http import current_config, http_app, http_handler, tenant_context
 from ninefold_core.jobs import JOBS, JobMessage, send
 from ninefold_core.tenant import require
+
+# Operators only. Granted explicitly: a tenant owner's `*` does not reach the shared DLQ.
+PLATFORM_OPERATE = "platform:operate"
 
 app = http_app()
 
@@ -57,6 +63,52 @@ def get_run(run_id: Annotated[str, Path(pattern=RUN_ID)]) -> Run:
 def cancel_run(run_id: Annotated[str, Path(pattern=RUN_ID)]) -> Run:
     require(tenant_context(app), "jobs:cancel")
     return runs.cancel(run_id, _store())
+
+
+@app.get("/api/v1/dead-letters", tags=["workflows"], summary="The workspace's runs that failed for good")
+def list_dead_letters(
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> RunPage:
+    require(tenant_context(app), "jobs:read")
+    return runs.dead_letters(_store(), limit=limit, cursor=cursor)
+
+
+@app.get("/api/v1/dead-letters/<run_id>", tags=["workflows"], summary="One dead-lettered run")
+def get_dead_letter(run_id: Annotated[str, Path(pattern=RUN_ID)]) -> Run:
+    require(tenant_context(app), "jobs:read")
+    return runs.dead_letter(run_id, _store())
+
+
+@app.post("/api/v1/runs/<run_id>/replay", tags=["workflows"], summary="Re-enqueue a failed run (same id and key)")
+def replay_run(run_id: Annotated[str, Path(pattern=RUN_ID)]) -> Run:
+    ctx = tenant_context(app)
+    require(ctx, "jobs:run")
+    run, sent = runs.replay(run_id, _store(), ctx, send=_send)
+    dlq_url = current_config(app, WorkflowsConfig).job_dlq_url
+    if sent and dlq_url:
+        # The DLQ is shared by every tenant: only this tenant's message for this run matches.
+        def mine(body: str) -> bool:
+            try:
+                message = JobMessage.model_validate_json(body)
+            except ValueError:
+                return False
+            return message.run_id == run_id and message.tenant_id == ctx.tenant_id
+
+        queues.remove_matching(aws.client("sqs"), dlq_url=dlq_url, matches=mine)
+    return run
+
+
+@app.post("/api/v1/dead-letters/redrive", tags=["workflows"], summary="Operators: move every dead letter back")
+def redrive_dead_letters() -> RedriveResult:
+    ctx = tenant_context(app)
+    if PLATFORM_OPERATE not in ctx.permissions or not ctx.can(PLATFORM_OPERATE):
+        raise Forbidden(
+            "You do not have permission to do this.", extensions={"missing_permissions": [PLATFORM_OPERATE]}
+        )
+    config = current_config(app, WorkflowsConfig)
+    moved = queues.redrive(aws.client("sqs"), dlq_url=config.job_dlq_url, queue_url=config.job_queue_url)
+    return RedriveResult(moved=moved)
 
 
 handler = http_handler(app, WorkflowsConfig)

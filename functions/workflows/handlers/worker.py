@@ -16,8 +16,12 @@ from functions.workflows.dal.runs import RunStore
 from functions.workflows.logic import runs
 from ninefold_core import aws
 from ninefold_core.jobs import JOBS, MAX_VISIBILITY_SECONDS, JobMessage
-from ninefold_core.observability import lambda_handler, logger
+from ninefold_core.observability import lambda_handler, logger, metrics
 from ninefold_core.tenant import TenantContext
+
+# EMF metrics (namespace Ninefold, dimension service=workflows) per ended attempt; the stack's
+# JobFailureRateAlarm divides JobFailed by JobSucceeded + JobFailed (runbooks/jobs.md).
+METRIC_OF: dict[str, str] = {"succeeded": "JobSucceeded", "retrying": "JobAttemptFailed", "failed": "JobFailed"}
 
 
 class RetryLater(Exception):
@@ -36,6 +40,10 @@ def handler(event: dict[str, Any], context: Any, config: WorkflowsConfig) -> dic
         logger.set_correlation_id(message.request_id or message.run_id)
         receive_count = int(record.attributes.approximate_receive_count or 1)
         outcome = runs.execute(message, receive_count, store=RunStore(config.table_name, ctx), jobs=JOBS, ctx=ctx)
+        if outcome.ended:
+            from aws_lambda_powertools.metrics import MetricUnit
+
+            metrics.add_metric(name=METRIC_OF[outcome.ended], unit=MetricUnit.Count, value=1)
         if outcome.done:
             return
         aws.client("sqs").change_message_visibility(

@@ -40,6 +40,9 @@ class Outcome:
     done: bool
     visibility: int = 0
     reason: str = ""
+    # What this delivery did to the run, for the worker's metrics: "succeeded", "retrying" (an
+    # attempt failed, more to come), "failed" (failed for good); "" when no attempt ended here.
+    ended: str = ""
 
 
 DONE = Outcome(done=True)
@@ -102,7 +105,9 @@ def execute(
     except ValidationError as exc:
         return _fail(store, message.run_id, "queued", f"invalid payload: {exc}"[:MAX_ERROR_CHARS], now())
 
-    attempt = max(receive_count, int(run.get("attempts", 0)) + 1)
+    # A replayed run keeps numbering its attempts; its retry budget starts again after `attempt_base`.
+    base = int(run.get("attempt_base", 0))
+    attempt = max(receive_count + base, int(run.get("attempts", 0)) + 1)
     started = now()
     log = list(run.get("attempt_log") or [])
     try:
@@ -122,8 +127,8 @@ def execute(
     except Exception as exc:  # a job's failure is data, not a crash of the worker
         error = _error(exc)
         log.append({"attempt": attempt, "started_at": iso(started), "finished_at": iso(now()), "error": error})
-        if spec.retry.retries_after(attempt):
-            delay = spec.retry.delay(attempt, rng)
+        if spec.retry.retries_after(attempt - base):
+            delay = spec.retry.delay(attempt - base, rng)
             store.transition(
                 message.run_id,
                 "running",
@@ -135,9 +140,9 @@ def execute(
                 },
             )
             logger.warning("job attempt failed; retrying", extra={"attempt": attempt, "delay": delay})
-            return Outcome(done=False, visibility=delay, reason=error)
-        _fail(store, message.run_id, "running", error, now(), log=log)
-        return Outcome(done=False, visibility=0, reason=error)
+            return Outcome(done=False, visibility=delay, reason=error, ended="retrying")
+        failed = _fail(store, message.run_id, "running", error, now(), log=log)
+        return Outcome(done=False, visibility=0, reason=error, ended=failed.ended)
     finished = now()
     log.append({"attempt": attempt, "started_at": iso(started), "finished_at": iso(finished)})
     store.transition(
@@ -145,13 +150,13 @@ def execute(
         "running",
         {"status": "succeeded", "finished_at": iso(finished), "result": result, "attempt_log": log},
     )
-    return DONE
+    return Outcome(done=True, ended="succeeded")
 
 
 def _fail(
     store: RunStore, run_id: str, expected: str, error: str, at: float, *, log: list[Any] | None = None
 ) -> Outcome:
-    changes: dict[str, Any] = {"status": "failed", "finished_at": iso(at), "last_error": error}
+    changes: dict[str, Any] = {"status": "failed", "finished_at": iso(at), "last_error": error, "dead_lettered": True}
     if log is not None:
         changes["attempt_log"] = log
     try:
@@ -160,7 +165,7 @@ def _fail(
         return DONE
     logger.error("job run failed", extra={"run_id": run_id, "error": error})
     # Not deleted: SQS moves it to the DLQ after maxReceiveCount receives (runbooks/jobs.md).
-    return Outcome(done=False, visibility=0, reason=error)
+    return Outcome(done=False, visibility=0, reason=error, ended="failed")
 
 
 # --- API use cases ----------------------------------------------------------------------------
@@ -215,6 +220,64 @@ def cancel(run_id: str, store: RunStore, now: float | None = None) -> Run:
     except ConditionFailed:
         raise Conflict("Only a queued run can be cancelled.") from None
     return Run.model_validate(changed)
+
+
+def replay(
+    run_id: str, store: RunStore, ctx: TenantContext, *, send: Callable[[JobMessage], None], now: float | None = None
+) -> tuple[Run, bool]:
+    """Put a failed run back in the queue under its own run id and idempotency key. Attempt numbers
+    continue (a run that failed 3 attempts replays as attempt 4) with a fresh budget of the job's
+    `max_attempts`; the attempt log keeps every attempt. (the run, True) when it was re-enqueued;
+    a replayed run that has not failed again (a second replay) is returned as is, nothing is sent."""
+    found = get(run_id, store)
+    if found.replays and found.status != "failed":
+        return found, False  # replayed already (queued, running or done): a second replay is a no-op
+    at = time.time() if now is None else now
+    try:
+        changed = store.transition(
+            run_id,
+            "failed",
+            {
+                "status": "queued",
+                "attempt_base": found.attempts,
+                "max_attempts": found.attempts + found.max_attempts - found.attempt_base,
+                "dead_lettered": False,
+                "replays": found.replays + 1,
+                "replayed_at": iso(at),
+            },
+        )
+    except ConditionFailed:
+        current = get(run_id, store)
+        if current.replays and current.status != "failed":
+            return current, False  # a concurrent replay won
+        raise Conflict("Only a failed run can be replayed.") from None
+    send(
+        JobMessage(
+            run_id=run_id,
+            tenant_id=ctx.tenant_id,
+            job=found.job,
+            payload=found.payload,
+            idempotency_key=found.idempotency_key,
+            enqueued_by=found.enqueued_by or ctx.user_id,
+            enqueued_at=at,
+        )
+    )
+    return Run.model_validate(changed), True
+
+
+def dead_letter(run_id: str, store: RunStore) -> Run:
+    """One dead-lettered run of the tenant; a run that is not (or no longer) dead-lettered is a 404."""
+    run = store.get(run_id)
+    if run is None or not run.get("dead_lettered"):
+        raise NotFound("There is no such dead letter.")
+    return Run.model_validate(run)
+
+
+def dead_letters(store: RunStore, *, limit: int, cursor: str | None) -> RunPage:
+    """The tenant's runs that failed for good (their messages are in the shared DLQ); newest first,
+    filtered within the page like `page`."""
+    found = page(store, limit=limit, cursor=cursor, status="failed")
+    return RunPage(items=[r for r in found.items if r.dead_lettered], cursor=found.cursor)
 
 
 def page(

@@ -33,11 +33,21 @@ class Run(BaseModel):
     idempotency_key: str | None = None
     enqueued_by: str | None = None
     attempt_log: list[Attempt] = Field(default_factory=list)
+    # Set when the run failed for good: its message goes to the (shared) dead-letter queue.
+    dead_lettered: bool = False
+    replays: int = 0
+    # Attempts made before the last replay; the retry budget counts from here.
+    attempt_base: int = 0
+    replayed_at: str | None = None
 
 
 class RunPage(BaseModel):
     items: list[Run]
     cursor: str | None = None
+
+
+class RedriveResult(BaseModel):
+    moved: int
 
 
 class EnqueueRequest(BaseModel):
