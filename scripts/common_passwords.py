@@ -11,9 +11,9 @@ python -m scripts.common_passwords --check  # exit 1 if the committed file has d
 
 from __future__ import annotations
 
-import argparse
 import pathlib
-import sys
+
+from scripts.generated import write_or_check
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "functions" / "identity" / "data" / "common-passwords.txt"
 MIN_LENGTH = 8
@@ -43,18 +43,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if not OUT.exists() or OUT.read_text() != text:
-            print(f"{OUT} is out of date: run python -m scripts.common_passwords", file=sys.stderr)
-            return 1
-        return 0
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text)
-    return 0
+    return write_or_check(OUT, render, command="python -m scripts.common_passwords", description=__doc__, argv=argv)
 
 
 if __name__ == "__main__":

@@ -6,13 +6,12 @@ python -m scripts.events_doc --check  # exit 1 if the file has drifted
 
 from __future__ import annotations
 
-import argparse
 import json
 import pathlib
-import sys
 from typing import Any
 
 from ninefold_core.events import CATALOG
+from scripts.generated import write_or_check
 
 DOC = pathlib.Path(__file__).resolve().parents[1] / "docs" / "events.md"
 
@@ -77,18 +76,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if not DOC.exists() or DOC.read_text() != text:
-            print(f"{DOC} is out of date: run python -m scripts.events_doc", file=sys.stderr)
-            return 1
-        return 0
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text)
-    return 0
+    return write_or_check(DOC, render, command="python -m scripts.events_doc", description=__doc__, argv=argv)
 
 
 if __name__ == "__main__":
