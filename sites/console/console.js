@@ -87,11 +87,19 @@ async function route() {
   }
   $("notice").textContent = "";
   // Load before showing, so nothing typed into a visible form is overwritten.
-  if (view === "workspace") $("workspace-name").value = (await api("GET", "/v1/workspace")).name;
+  if (view === "workspace") {
+    const name = (await api("GET", "/v1/workspace")).name;
+    // A route that overlaps another (hashchange + an explicit call) must not clobber typing.
+    if (!$("workspace-name").dataset.edited) $("workspace-name").value = name;
+  }
   if (view === "sessions") await loadSessions();
   show(view);
   if (view === "workspace") await loadAudit().catch(() => {});
 }
+
+$("workspace-name").addEventListener("input", () => {
+  $("workspace-name").dataset.edited = "1";
+});
 
 function go(hash) {
   if (location.pathname.replace(/\/+$/, "") !== "/app") {
@@ -124,6 +132,7 @@ async function refreshIdentity() {
 
 function forgetIdentity() {
   signedIn = false;
+  delete $("workspace-name").dataset.edited;
   sessionStorage.removeItem(TOKEN_KEY);
   $("who").textContent = "";
   $("nav").hidden = true;
@@ -233,6 +242,7 @@ async function loadAudit() {
 onSubmit("rename-form", "rename-error", async () => {
   $("rename-status").textContent = "";
   const workspace = await api("PATCH", "/v1/workspace", { name: $("workspace-name").value });
+  delete $("workspace-name").dataset.edited;
   $("rename-status").textContent = `Renamed to ${workspace.name}.`;
   $("who").textContent = $("who").textContent.replace(/ in .*/, ` in ${workspace.name}`);
 });
