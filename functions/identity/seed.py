@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from functions.identity.dal.store import IdentityDb
+from functions.identity.dal.store import MEMBERS_PK, IdentityDb
 from functions.identity.logic import passwords, sessions, workspaces
 from ninefold_core.tenant import TenantContext
 
@@ -56,7 +56,7 @@ def seed_user(
     }
     db.transact([*db.users.create_ops(user), *workspace_ops])
     if roles and roles != ["owner"]:
-        store.repo.update(("MEMBER", user_id), "member", {"roles": roles})
+        store.repo.update(MEMBERS_PK, f"member#{user_id}", {"roles": roles})
     issued = sessions.issue(db, user_id=user_id, tenant_id=tenant_id)
     return SeededUser(
         tenant_id=tenant_id,

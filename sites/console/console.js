@@ -2,51 +2,10 @@
 // Browsers sign in with email + password: the session lives in the HttpOnly `__Host-nf_session`
 // cookie and every write echoes the `nf_csrf` cookie as `X-CSRF-Token`. An API token pasted under
 // "Use an API token instead" is sent as a bearer token instead (kept in sessionStorage).
-const TOKEN_KEY = "ninefold.token";
-const $ = (id) => document.getElementById(id);
+import { $, TOKEN_KEY, api, cell, onSubmit, pages, when } from "./lib.js";
+
 const PUBLIC_VIEWS = new Set(["sign-in", "sign-up", "check-email", "verify", "reset-request", "reset-confirm"]);
 let signedIn = false;
-
-function cookie(name) {
-  const found = document.cookie.split("; ").find((part) => part.startsWith(`${name}=`));
-  return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
-}
-
-async function api(method, path, body) {
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  const headers = { "Content-Type": "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  else if (method !== "GET" && cookie("nf_csrf")) headers["X-CSRF-Token"] = cookie("nf_csrf");
-  const response = await fetch(`/api${path}`, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let data = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  if (!response.ok) {
-    const detail = data && (data.detail || data.message);
-    const message = typeof detail === "string" ? detail : response.statusText || `Request failed (${response.status})`;
-    throw Object.assign(new Error(message), { status: response.status, data });
-  }
-  return data;
-}
-
-function cell(text) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  return td;
-}
-
-function when(value) {
-  return value ? new Date(value).toLocaleString() : "";
-}
 
 // -- navigation --------------------------------------------------------------------------------
 
@@ -75,7 +34,9 @@ async function route() {
     location.hash = "#/workspace";
     return;
   }
-  if (PUBLIC_VIEWS.has(view)) {
+  const page = pages.get(view);
+  if (PUBLIC_VIEWS.has(view) || page?.public) {
+    if (page?.load) await page.load();
     show(view);
     if (view === "verify") await verifyEmail();
     return;
@@ -93,6 +54,7 @@ async function route() {
     if (!$("workspace-name").dataset.edited) $("workspace-name").value = name;
   }
   if (view === "sessions") await loadSessions();
+  if (page?.load) await page.load();
   show(view);
   if (view === "workspace") await loadAudit().catch(() => {});
 }
@@ -137,23 +99,6 @@ function forgetIdentity() {
   $("who").textContent = "";
   $("nav").hidden = true;
   $("sign-out").hidden = true;
-}
-
-function onSubmit(formId, errorId, handler) {
-  $(formId).addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const form = event.currentTarget;
-    const button = form.querySelector("button[type=submit]");
-    $(errorId).textContent = "";
-    button.disabled = true;
-    try {
-      await handler(form);
-    } catch (error) {
-      $(errorId).textContent = error.message;
-    } finally {
-      button.disabled = false;
-    }
-  });
 }
 
 onSubmit("sign-in-form", "sign-in-error", async () => {
@@ -325,6 +270,11 @@ $("sign-out").addEventListener("click", () => signOut());
 
 window.addEventListener("hashchange", () => route());
 window.addEventListener("popstate", () => route());
-route().catch((error) => {
-  $("notice").textContent = error.message;
-});
+// Page modules (pages/*.js) run before DOMContentLoaded: route once every page is registered.
+function start() {
+  route().catch((error) => {
+    $("notice").textContent = error.message;
+  });
+}
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+else start();

@@ -2,7 +2,11 @@
 
 Keys (pk / sk)
 * `T#<tenant>#WORKSPACE` / `workspace`             the workspace itself
-* `T#<tenant>#MEMBER#<user_id>` / `member`         a membership and its roles
+* `T#<tenant>#MEMBERS` / `member#<user_id>`        a membership: roles, teams, when it started
+* `T#<tenant>#ROLES` / `role#<role_id>`            a custom role: its permissions
+* `T#<tenant>#TEAMS` / `team#<team_id>`            a team: the workspace roles it grants its members
+* `T#<tenant>#TEAM#<team_id>` / `member#<user_id>` a team membership and its team role (lead, member)
+* `T#<tenant>#INVITES` / `invite#<invitation_id>`  an invitation: address, roles, state, expiry
 * `T#<tenant>#OUTBOX#<event id>` / `event`         outbox rows (ADR 0006)
 * `P#user#<user_id>` / `user`                      a person: email, password hash, generation
 * `P#email#<normalised email>` / `email`           the unique index of addresses → user_id
@@ -10,6 +14,8 @@ Keys (pk / sk)
   gsi1: `P#user-sessions#<user_id>` / `session#<session_id>` lists a user's sessions
 * `P#token#<sha256(token)>` / `<purpose>`          a one-time email token (verify-email, reset-password)
 * `P#throttle#<policy>#<subject>` / `throttle`     failure counters (sign-in per account and IP, emails)
+* `P#membership#<user_id>` / `ws#<tenant>`         the workspaces a user belongs to (written with the member row)
+* `P#invite-token#<sha256(token)>` / `invite`      an invitation's emailed token → its workspace and id
 """
 
 from __future__ import annotations
@@ -25,33 +31,103 @@ from ninefold_core.tenant import TenantContext
 
 WORKSPACE_PK = ("WORKSPACE",)
 WORKSPACE_SK = "workspace"
+MEMBERS_PK = ("MEMBERS",)
+ROLES_PK = ("ROLES",)
+TEAMS_PK = ("TEAMS",)
+INVITES_PK = ("INVITES",)
 SESSION_INDEX = "gsi1"
 USER_SESSIONS_NAMESPACE = "user-sessions"
 
 
 class WorkspaceStore:
+    """One workspace's own rows: the workspace, its members, custom roles, teams and invitations."""
+
     def __init__(self, table_name: str, ctx: TenantContext, client: Any | None = None) -> None:
         self.repo = TenantRepository(table_name, ctx, client)
+        self.memberships = PlatformRepository(table_name, "membership", self.repo.client)
+        self.tenant_id = ctx.tenant_id
 
-    def get(self) -> dict[str, Any] | None:
-        return self.repo.get(WORKSPACE_PK, WORKSPACE_SK)
+    def get(self, *, consistent: bool = False) -> dict[str, Any] | None:
+        return self.repo.get(WORKSPACE_PK, WORKSPACE_SK, consistent=consistent)
 
     def create_op(self, workspace: dict[str, Any]) -> dict[str, Any]:
         return self.repo.put_op(WORKSPACE_PK, WORKSPACE_SK, workspace, if_absent=True)
 
     def rename_op(self, name: str, expected_version: int) -> dict[str, Any]:
+        return self.update_op({"name": name}, expected_version)
+
+    def update_op(self, changes: Mapping[str, Any], expected_version: int, **expected: Any) -> dict[str, Any]:
+        """Change the workspace row if nobody else did since `expected_version` was read."""
         return self.repo.update_op(
             WORKSPACE_PK,
             WORKSPACE_SK,
-            {"name": name, "version": expected_version + 1},
+            {**changes, "version": expected_version + 1},
+            expected={"version": expected_version, **expected},
+        )
+
+    # --- members -------------------------------------------------------------------------------
+
+    def member(self, user_id: str) -> dict[str, Any] | None:
+        return self.repo.get(MEMBERS_PK, f"member#{user_id}", consistent=True)
+
+    def members(self) -> Iterator[dict[str, Any]]:
+        return self.repo.query_all(MEMBERS_PK, sk_prefix="member#")
+
+    def add_member_ops(self, member: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The member row and the user's index entry; fails if they are already a member."""
+        user_id = member["user_id"]
+        return [
+            self.repo.put_op(MEMBERS_PK, f"member#{user_id}", member, if_absent=True),
+            self.memberships.put_op(
+                (user_id,), f"ws#{self.tenant_id}", {"tenant_id": self.tenant_id, "joined_at": member["joined_at"]}
+            ),
+        ]
+
+    def update_member_op(self, user_id: str, changes: Mapping[str, Any], expected_version: int) -> dict[str, Any]:
+        return self.repo.update_op(
+            MEMBERS_PK,
+            f"member#{user_id}",
+            {**changes, "version": expected_version + 1},
             expected={"version": expected_version},
         )
 
-    def member(self, user_id: str) -> dict[str, Any] | None:
-        return self.repo.get(("MEMBER", user_id), "member", consistent=True)
+    def remove_member_ops(self, member: Mapping[str, Any]) -> list[dict[str, Any]]:
+        user_id = member["user_id"]
+        return [
+            self.repo.delete_op(MEMBERS_PK, f"member#{user_id}", expected={"version": member["version"]}),
+            self.memberships.delete_op((user_id,), f"ws#{self.tenant_id}"),
+        ]
 
-    def add_member_op(self, user_id: str, roles: list[str]) -> dict[str, Any]:
-        return self.repo.put_op(("MEMBER", user_id), "member", {"user_id": user_id, "roles": roles}, if_absent=True)
+    # --- custom roles and teams ----------------------------------------------------------------
+
+    def roles(self) -> Iterator[dict[str, Any]]:
+        return self.repo.query_all(ROLES_PK, sk_prefix="role#")
+
+    def role(self, role_id: str) -> dict[str, Any] | None:
+        return self.repo.get(ROLES_PK, f"role#{role_id}", consistent=True)
+
+    def teams(self) -> Iterator[dict[str, Any]]:
+        return self.repo.query_all(TEAMS_PK, sk_prefix="team#")
+
+    def team(self, team_id: str) -> dict[str, Any] | None:
+        return self.repo.get(TEAMS_PK, f"team#{team_id}", consistent=True)
+
+    def team_members(self, team_id: str) -> Iterator[dict[str, Any]]:
+        return self.repo.query_all(("TEAM", team_id), sk_prefix="member#")
+
+    # --- invitations ---------------------------------------------------------------------------
+
+    def invitation(self, invitation_id: str) -> dict[str, Any] | None:
+        return self.repo.get(INVITES_PK, f"invite#{invitation_id}", consistent=True)
+
+    def invitations(self) -> Iterator[dict[str, Any]]:
+        return self.repo.query_all(INVITES_PK, sk_prefix="invite#")
+
+
+def workspaces_of(table_name: str, user_id: str, client: Any | None = None) -> list[str]:
+    """The tenant ids of every workspace `user_id` belongs to (from the membership index)."""
+    index = PlatformRepository(table_name, "membership", client)
+    return [str(item["tenant_id"]) for item in index.query_all((user_id,), sk_prefix="ws#")]
 
 
 class UserStore:

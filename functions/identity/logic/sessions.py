@@ -32,7 +32,8 @@ from functions.identity.config import IdentityConfig
 from functions.identity.dal.store import IdentityDb
 from functions.identity.logic.common import RequestInfo, digest, in_tenant, now_or
 from functions.identity.models.api import SessionInfo, SessionList
-from functions.identity.models.roles import permissions_for
+from functions.identity.logic.access import resolve, store_for
+from functions.identity.models.roles import platform_permissions
 from ninefold_core.dynamo import ConditionFailed
 from ninefold_core.errors import NotFound, Unauthorized
 from ninefold_core.events import new_envelope
@@ -287,19 +288,18 @@ def authenticate(
     user = db.users.get(session["user_id"])
     if user is None or user.get("disabled") or int(user.get("generation", 0)) != int(session.get("generation", 0)):
         return None
-    probe = TenantContext(tenant_id=session["tenant_id"], user_id=session["user_id"])
-    member = db.workspace(probe).member(session["user_id"])
-    if member is None:
+    access = resolve(store_for(db.table_name, session["tenant_id"], db.users.repo.client), session["user_id"])
+    if access is None:
         return None
-    roles = tuple(member["roles"])
     ctx = TenantContext(
         tenant_id=session["tenant_id"],
         user_id=session["user_id"],
         auth_method="session",
         credential=credential,
-        roles=roles,
-        permissions=permissions_for(roles),
+        roles=access.roles,
+        permissions=access.permissions | platform_permissions(user),
         session_id=session["session_id"],
+        stepped_up_at=int(session["stepped_up_at"]) if session.get("stepped_up_at") else None,
     )
     return Authenticated(ctx=ctx, session=session)
 

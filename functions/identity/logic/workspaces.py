@@ -49,9 +49,11 @@ def create_ops(
     ctx: TenantContext, name: str, owner_id: str, store: WorkspaceStore, *, now: datetime | None = None
 ) -> tuple[Workspace, list[dict[str, Any]]]:
     """The workspace, its owner's membership and `workspace.created`, for the caller's transaction."""
-    item = {"id": ctx.tenant_id, "name": name, "created_at": (now or datetime.now(UTC)).isoformat(), "version": 1}
+    at = (now or datetime.now(UTC)).isoformat()
+    item = {"id": ctx.tenant_id, "name": name, "created_at": at, "version": 1, "status": "active", "seats": 1, "owners": 1}
+    member = {"user_id": owner_id, "roles": ["owner"], "teams": {}, "joined_at": at, "version": 1}
     event = new_envelope(WorkspaceCreated(workspace_id=ctx.tenant_id, name=name, owner_id=owner_id), ctx)
-    ops = [store.create_op(item), store.add_member_op(owner_id, ["owner"]), outbox_op(store.repo, event)]
+    ops = [store.create_op(item), *store.add_member_ops(member), outbox_op(store.repo, event)]
     return _workspace(item), ops
 
 

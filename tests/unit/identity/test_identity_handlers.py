@@ -63,7 +63,7 @@ def test_the_authorizer_denies_expired_sessions(identity_env: str, lambda_contex
 
 def test_the_authorizer_denies_a_session_whose_member_was_removed(owner: SeededUser, lambda_context: Any) -> None:
     aws.client("dynamodb").delete_item(
-        TableName=owner_table(), Key={"pk": {"S": f"T#{owner.tenant_id}#MEMBER#usr_owner"}, "sk": {"S": "member"}}
+        TableName=owner_table(), Key={"pk": {"S": f"T#{owner.tenant_id}#MEMBERS"}, "sk": {"S": "member#usr_owner"}}
     )
     assert authorize(owner.token, lambda_context) == {"isAuthorized": False}
 

@@ -19,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ninefold_core.errors import Forbidden, Unauthorized
 
+# Permissions of the platform's operators (`platform:operate`, `platform:impersonate`): never
+# granted by a workspace role, not even by "*"; only a platform role on the user grants them.
+PLATFORM_NAMESPACE = "platform"
 TENANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 AuthMethod = Literal["session", "api_key", "system"]
 # How a session credential reached the authorizer. Cookie-borne credentials are the ones a
@@ -48,6 +51,9 @@ class TenantContext(BaseModel):
     permissions: frozenset[str] = Field(default_factory=frozenset)
     session_id: str | None = None
     api_key_id: str | None = None
+    # When the session last proved its user again (password or second factor), epoch seconds:
+    # sensitive actions ask for a recent one (see identity's step-up).
+    stepped_up_at: int | None = None
     impersonator: Actor | None = None
     request_id: str | None = None
     trace_id: str | None = None
@@ -69,11 +75,14 @@ class TenantContext(BaseModel):
         return (self.impersonator.user_id, self.user_id)
 
     def can(self, permission: str) -> bool:
-        if "*" in self.permissions or permission in self.permissions:
+        if permission in self.permissions:
             return True
         # "members:*" grants every "members:..." permission.
         namespace = permission.split(":", 1)[0]
-        return f"{namespace}:*" in self.permissions
+        if f"{namespace}:*" in self.permissions:
+            return True
+        # "*" is everything *within a workspace*: a workspace owner is not a platform operator.
+        return namespace != PLATFORM_NAMESPACE and "*" in self.permissions
 
     # --- wire format -----------------------------------------------------
 
@@ -88,6 +97,7 @@ class TenantContext(BaseModel):
             "permissions": " ".join(sorted(self.permissions)),
             "session_id": self.session_id or "",
             "api_key_id": self.api_key_id or "",
+            "stepped_up_at": str(self.stepped_up_at or ""),
         }
         if self.impersonator is not None:
             ctx["impersonator_id"] = self.impersonator.user_id
@@ -118,6 +128,7 @@ class TenantContext(BaseModel):
                 permissions=frozenset(_split(context.get("permissions"))),
                 session_id=str(context.get("session_id") or "") or None,
                 api_key_id=str(context.get("api_key_id") or "") or None,
+                stepped_up_at=int(context["stepped_up_at"]) if context.get("stepped_up_at") else None,
                 impersonator=impersonator,
                 request_id=request_id,
                 trace_id=trace_id,
