@@ -72,3 +72,25 @@ def effective_permissions(store: WorkspaceStore, roles: Iterable[str]) -> frozen
             if role["role_id"] in wanted:
                 granted |= set(role.get("permissions") or [])
     return frozenset(granted)
+
+
+def can_grant(ctx: TenantContext, store: WorkspaceStore, roles: Iterable[str]) -> list[str]:
+    """The roles among `roles` the caller may NOT hand out: no one grants more than they hold.
+
+    A role is grantable when the caller holds every permission it carries (owners hold "*").
+    Unknown role ids are returned too, so the caller can answer 422 for them.
+    """
+    refused: list[str] = []
+    custom = {r["role_id"]: r for r in store.roles()} if any(r not in BUILT_IN_ROLES for r in roles) else {}
+    for role in roles:
+        if role in BUILT_IN_ROLES:
+            carried = BUILT_IN_ROLES[role]
+        elif role in custom:
+            carried = frozenset(custom[role].get("permissions") or [])
+        else:
+            refused.append(role)
+            continue
+        holds_all = "*" in ctx.permissions if "*" in carried else all(ctx.can(p) for p in carried)
+        if not holds_all:
+            refused.append(role)
+    return refused

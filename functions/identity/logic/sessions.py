@@ -30,9 +30,9 @@ from typing import Any, Literal
 
 from functions.identity.config import IdentityConfig
 from functions.identity.dal.store import IdentityDb
+from functions.identity.logic.access import resolve, store_for
 from functions.identity.logic.common import RequestInfo, digest, in_tenant, now_or
 from functions.identity.models.api import SessionInfo, SessionList
-from functions.identity.logic.access import resolve, store_for
 from functions.identity.models.roles import platform_permissions
 from ninefold_core.dynamo import ConditionFailed
 from ninefold_core.errors import NotFound, Unauthorized
@@ -165,6 +165,7 @@ def open_ops(
     now: float,
     replaces: Mapping[str, Any] | None = None,
     replaced_because: SessionRevokedReason = "rotated",
+    stepped_up: bool = True,
 ) -> tuple[IssuedSession, list[dict[str, Any]]]:
     """A new session row and its `session.created` event, to commit in the caller's transaction."""
     token, csrf = new_token(), secrets.token_urlsafe(32)
@@ -181,6 +182,8 @@ def open_ops(
         "last_seen_at": issued_at,
         "expires_at": expires_at,
         "csrf_hash": hash_token(csrf),
+        # Opening a session proves the user (sign-in checks the password and second factor).
+        "stepped_up_at": issued_at if stepped_up else None,
         "ip_address": request.ip_address,
         "user_agent": (request.user_agent or "")[:256] or None,
     }

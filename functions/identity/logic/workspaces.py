@@ -50,7 +50,9 @@ def create_ops(
 ) -> tuple[Workspace, list[dict[str, Any]]]:
     """The workspace, its owner's membership and `workspace.created`, for the caller's transaction."""
     at = (now or datetime.now(UTC)).isoformat()
-    item = {"id": ctx.tenant_id, "name": name, "created_at": at, "version": 1, "status": "active", "seats": 1, "owners": 1}
+    # `seats` and `owners` are counted on the row so that conditional writes keep them right.
+    item = {"id": ctx.tenant_id, "name": name, "created_at": at, "version": 1, "status": "active"}
+    item |= {"seats": 1, "owners": 1}
     member = {"user_id": owner_id, "roles": ["owner"], "teams": {}, "joined_at": at, "version": 1}
     event = new_envelope(WorkspaceCreated(workspace_id=ctx.tenant_id, name=name, owner_id=owner_id), ctx)
     ops = [store.create_op(item), *store.add_member_ops(member), outbox_op(store.repo, event)]
