@@ -24,3 +24,5 @@ class IdentityApiConfig(IdentityConfig):
     app_url: str = Field(alias="APP_URL", min_length=1, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
     verify_token_seconds: int = Field(default=DAY, alias="VERIFY_TOKEN_SECONDS", gt=0)
     reset_token_seconds: int = Field(default=3600, alias="RESET_TOKEN_SECONDS", gt=0)
+    # A deleted workspace can be restored by an owner for this long; then it may be purged.
+    workspace_grace_seconds: int = Field(default=30 * DAY, alias="WORKSPACE_GRACE_SECONDS", gt=0)

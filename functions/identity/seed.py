@@ -43,7 +43,6 @@ def seed_user(
     email = (email or f"{user_id.replace('_', '-')}@{SEED_EMAIL_DOMAIN}").strip().casefold()
     ctx = TenantContext(tenant_id=tenant_id, user_id=user_id)
     store = db.workspace(ctx)
-    _, workspace_ops = workspaces.create_ops(ctx, workspace_name, user_id, store)
     user = {
         "user_id": user_id,
         "email": email,
@@ -54,6 +53,7 @@ def seed_user(
         "disabled": False,
         "created_at": int(time.time()),
     }
+    _, workspace_ops = workspaces.create_ops(ctx, workspace_name, user_id, store, owner=user)
     db.transact([*db.users.create_ops(user), *workspace_ops])
     if roles and roles != ["owner"]:
         store.repo.update(MEMBERS_PK, f"member#{user_id}", {"roles": roles})

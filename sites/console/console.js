@@ -19,6 +19,7 @@ function currentView() {
   if (path === "/app/reset-password") return fragmentToken() ? "reset-confirm" : "reset-request";
   const route = location.hash.replace(/^#\/?/, "").split("?")[0];
   const page = path.startsWith("/app/") ? path.slice("/app/".length) : ""; // e.g. /app/sign-in from an email
+  if (pages.get(page)?.public) return page; // a public page opened from an email link (its token in the fragment)
   return route || page || "workspace";
 }
 
@@ -84,12 +85,48 @@ async function refreshIdentity() {
     $("who").textContent = `${me.email || me.user_id} in ${workspace.name}`;
     $("nav").hidden = false;
     $("sign-out").hidden = false;
+    // Platform pages (Admin) only for platform admins and operators.
+    const platform = (me.permissions || []).some((p) => p.startsWith("platform:"));
+    for (const link of document.querySelectorAll('#nav a[href="/app/#/admin"]')) link.hidden = !platform;
+    showImpersonation(me);
     return true;
   } catch (error) {
     if (error.status !== 401 && error.status !== 403) throw error;
+    $("impersonation-banner").hidden = true;
     forgetIdentity();
     return false;
   }
+}
+
+// While a platform admin acts as someone (impersonation), say so on every page, with a way out.
+function showImpersonation(me) {
+  const banner = $("impersonation-banner");
+  banner.hidden = !me.impersonated_by;
+  if (!me.impersonated_by) return banner.replaceChildren();
+  const until = me.impersonation_expires_at ? ` until ${when(me.impersonation_expires_at)}` : "";
+  const text = document.createElement("span");
+  text.textContent = `You are acting as ${me.email || me.user_id} for "${me.impersonation_reason || ""}"${until} — `;
+  const end = document.createElement("button");
+  end.type = "button";
+  end.textContent = "End";
+  end.setAttribute("aria-label", "End impersonation and sign out");
+  end.addEventListener("click", async () => {
+    end.disabled = true;
+    try {
+      await api("POST", "/v1/admin/impersonations/end");
+    } catch (error) {
+      if (error.status !== 401 && error.status !== 403) {
+        end.disabled = false;
+        $("notice").textContent = error.message;
+        return;
+      }
+    }
+    banner.hidden = true;
+    banner.replaceChildren();
+    await signOut();
+  });
+  $("sign-out").addEventListener("click", () => (banner.hidden = true), { once: true });
+  banner.replaceChildren(text, end);
 }
 
 function forgetIdentity() {
@@ -101,18 +138,82 @@ function forgetIdentity() {
   $("sign-out").hidden = true;
 }
 
+let signInChallenge = null; // set while a two-factor sign-in waits for its code
+
+function showSignInStep(twoFactor) {
+  $("sign-in-form").hidden = twoFactor;
+  $("sign-in-2fa-form").hidden = !twoFactor;
+  $("sign-in-2fa-error").textContent = "";
+  useRecoveryCode(false);
+  if (twoFactor) $("sign-in-2fa-title").focus();
+  else signInChallenge = null;
+}
+
+async function signedInNow() {
+  $("sign-in-password").value = "";
+  showSignInStep(false);
+  await refreshIdentity();
+  go("#/workspace");
+}
+
 onSubmit("sign-in-form", "sign-in-error", async () => {
   sessionStorage.removeItem(TOKEN_KEY);
+  let answer;
   try {
-    await api("POST", "/v1/auth/sign-in", { email: $("sign-in-email").value, password: $("sign-in-password").value });
+    answer = await api("POST", "/v1/auth/sign-in", { email: $("sign-in-email").value, password: $("sign-in-password").value });
   } catch (error) {
     if (error.status === 401 || error.status === 403) throw new Error("That email and password do not match an account.");
     if (error.status === 429) throw new Error("Too many attempts. Wait a moment and try again.");
     throw error;
   }
   $("sign-in-password").value = "";
-  await refreshIdentity();
-  go("#/workspace");
+  if (answer && answer.status === "two-factor-required") {
+    signInChallenge = answer.challenge;
+    showSignInStep(true);
+    return;
+  }
+  await signedInNow();
+});
+
+function useRecoveryCode(recovery) {
+  $("sign-in-2fa-form").dataset.recovery = recovery ? "1" : "";
+  $("sign-in-2fa-recovery").textContent = recovery ? "Use an authenticator code instead" : "Use a recovery code instead";
+  $("sign-in-2fa-label").textContent = recovery ? "Recovery code" : "Authenticator code";
+  $("sign-in-2fa-help").textContent = recovery
+    ? "Enter one of the recovery codes you saved (like abcd-efgh-jk). Each works once."
+    : "Enter the 6-digit code your authenticator app shows for Ninefold.";
+  $("sign-in-2fa-code").inputMode = recovery ? "text" : "numeric";
+  $("sign-in-2fa-code").value = "";
+}
+
+$("sign-in-2fa-recovery").addEventListener("click", () => {
+  useRecoveryCode(!$("sign-in-2fa-form").dataset.recovery);
+  $("sign-in-2fa-code").focus();
+});
+
+$("sign-in-2fa-cancel").addEventListener("click", () => {
+  showSignInStep(false);
+  $("sign-in-password").focus();
+});
+
+onSubmit("sign-in-2fa-form", "sign-in-2fa-error", async () => {
+  const value = $("sign-in-2fa-code").value.trim();
+  const body = { challenge: signInChallenge };
+  if ($("sign-in-2fa-form").dataset.recovery) body.recovery_code = value;
+  else body.code = value;
+  try {
+    await api("POST", "/v1/auth/sign-in/two-factor", body);
+  } catch (error) {
+    if (error.status === 401) {
+      showSignInStep(false);
+      $("sign-in-error").textContent = "That sign-in attempt expired. Sign in again.";
+      return;
+    }
+    if (error.status === 422) throw new Error("That code is not right, or was already used.");
+    if (error.status === 429) throw new Error("Too many attempts. Wait a moment and try again.");
+    throw error;
+  }
+  await signedInNow();
 });
 
 onSubmit("token-form", "token-error", async () => {
@@ -276,5 +377,6 @@ function start() {
     $("notice").textContent = error.message;
   });
 }
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-else start();
+// Module scripts run while readyState is "interactive", before DOMContentLoaded, in document order.
+if (document.readyState === "complete") start();
+else document.addEventListener("DOMContentLoaded", start);

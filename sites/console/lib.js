@@ -109,3 +109,93 @@ export function routeParams() {
   const query = location.hash.split("?")[1] || "";
   return new URLSearchParams(query);
 }
+
+// -- step-up -------------------------------------------------------------------------------------
+
+function isStepUpRequired(error) {
+  if (!error || error.status !== 403) return false;
+  const data = error.data || {};
+  return String(data.type || "").endsWith("step-up-required") || data.code === "step-up-required";
+}
+
+// Ask the person to confirm it is them (password, or a code / recovery code when two-factor is on)
+// in a modal <dialog>; resolves true once POST /v1/me/step-up accepted it, false if they cancel.
+function askToStepUp() {
+  return new Promise((resolve) => {
+    const dialog = document.createElement("dialog");
+    dialog.setAttribute("role", "alertdialog");
+    dialog.setAttribute("aria-modal", "true");
+    dialog.setAttribute("aria-labelledby", "step-up-title");
+    dialog.setAttribute("aria-describedby", "step-up-help");
+    dialog.innerHTML = `
+      <form method="dialog" id="step-up-form">
+        <h2 id="step-up-title">Confirm it is you</h2>
+        <p id="step-up-help">This action needs you to confirm your identity again. Enter your password, or, if two-factor
+          authentication is on, a code from your authenticator app or one of your recovery codes.</p>
+        <label for="step-up-method">Confirm with</label>
+        <select id="step-up-method">
+          <option value="password">Password</option>
+          <option value="code">Authenticator code</option>
+          <option value="recovery_code">Recovery code</option>
+        </select>
+        <label for="step-up-value" id="step-up-value-label">Password</label>
+        <input id="step-up-value" type="password" autocomplete="current-password" required>
+        <p id="step-up-error" class="error" role="alert"></p>
+        <button type="submit" id="step-up-submit">Confirm</button>
+        <button type="button" class="secondary" id="step-up-cancel">Cancel</button>
+      </form>`;
+    document.body.append(dialog);
+    const method = dialog.querySelector("#step-up-method");
+    const input = dialog.querySelector("#step-up-value");
+    const label = dialog.querySelector("#step-up-value-label");
+    const error = dialog.querySelector("#step-up-error");
+    const finish = (ok) => {
+      dialog.close();
+      dialog.remove();
+      resolve(ok);
+    };
+    method.addEventListener("change", () => {
+      const kind = method.value;
+      label.textContent = { password: "Password", code: "Authenticator code", recovery_code: "Recovery code" }[kind];
+      input.type = kind === "password" ? "password" : "text";
+      input.autocomplete = kind === "password" ? "current-password" : "one-time-code";
+      input.inputMode = kind === "code" ? "numeric" : "text";
+      input.value = "";
+      input.focus();
+    });
+    dialog.querySelector("#step-up-cancel").addEventListener("click", () => finish(false));
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      finish(false);
+    });
+    dialog.querySelector("#step-up-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.textContent = "";
+      const submit = dialog.querySelector("#step-up-submit");
+      submit.disabled = true;
+      try {
+        await api("POST", "/v1/me/step-up", { [method.value]: input.value.trim() });
+        finish(true);
+      } catch (failure) {
+        error.textContent = failure.status === 429 ? "Too many attempts. Wait a moment and try again." : failure.message;
+        input.focus();
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    dialog.showModal();
+    input.focus();
+  });
+}
+
+// Run `fn`; if the API answers 403 step-up-required, ask the person to confirm it is them and run
+// `fn` once more. Any other failure (or a cancelled dialog) is thrown as it came.
+export async function withStepUp(fn) {
+  try {
+    return await fn();
+  } catch (error) {
+    if (!isStepUpRequired(error)) throw error;
+    if (!(await askToStepUp())) throw error;
+    return fn();
+  }
+}

@@ -49,6 +49,18 @@ class IdentityStack(SystemStack):
                 },
             )
         )
+        # ...and stamps an API key's last use (its tenant row, that one attribute, at most once a minute).
+        authorizer_function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:UpdateItem"],
+                resources=[self.table.table_arn],
+                conditions={
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["T#*#API_KEYS"]},
+                    "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "sk", "last_used_at"]},
+                    "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]},
+                },
+            )
+        )
         self.authorizer = authorizers.HttpLambdaAuthorizer(
             "IdentityAuthorizer",
             authorizer_function,

@@ -100,13 +100,25 @@ def test_authorizer_reads_its_table_and_may_only_slide_session_rows(identity: Te
         "dynamodb:UpdateItem",
     }
     assert "events:PutEvents" not in granted
-    (update,) = [s for s in statements if s["Action"] == "dynamodb:UpdateItem"]
-    assert update["Condition"] == {
+    updates = {
+        tuple(s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]): s
+        for s in statements
+        if s["Action"] == "dynamodb:UpdateItem"
+    }
+    # Two narrow writes: slide a session's idle window, stamp an API key's last use. Nothing else.
+    assert set(updates) == {("P#session#*",), ("T#*#API_KEYS",)}
+    read_back = {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]}
+    assert updates[("P#session#*",)]["Condition"] == {
         "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["P#session#*"]},
         "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "sk", "last_seen_at", "ttl"]},
-        "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]},
+        "StringEqualsIfExists": read_back,
     }
-    assert "/index/" not in json.dumps(update["Resource"])
+    assert updates[("T#*#API_KEYS",)]["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["T#*#API_KEYS"]},
+        "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "sk", "last_used_at"]},
+        "StringEqualsIfExists": read_back,
+    }
+    assert "/index/" not in json.dumps([u["Resource"] for u in updates.values()])
 
 
 def test_table_grants_name_the_table_and_its_index_not_wildcards(identity: Template) -> None:

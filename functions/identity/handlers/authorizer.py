@@ -1,7 +1,9 @@
 """The HTTP API Lambda authorizer: a session credential in, a TenantContext out.
 
-The credential is the `Authorization: Bearer nf_s_…` header (API clients) or the
-`__Host-nf_session` cookie (browsers). The authorizer declares no identity source, so API
+The credential is the `Authorization: Bearer nf_s_…` header (API clients), the
+`__Host-nf_session` cookie (browsers), or a workspace API key (`X-API-Key: nf_k_…` or
+`Authorization: Bearer nf_k_…`; see `logic.api_keys`). A request that offers an API key is
+judged as one only, never as a session. The authorizer declares no identity source, so API
 Gateway calls it for every request, with or without a credential, and never caches (ADR 0011).
 Writes made with the cookie must carry the session's CSRF token (`X-CSRF-Token` = `nf_csrf`);
 without it the request is denied here, before any system's code runs.
@@ -18,7 +20,7 @@ from typing import Any
 
 from functions.identity.config import IdentityConfig
 from functions.identity.dal.store import IdentityDb
-from functions.identity.logic import sessions
+from functions.identity.logic import api_keys, sessions
 from ninefold_core.observability import lambda_handler, logger
 
 DENY: dict[str, Any] = {"isAuthorized": False}
@@ -27,6 +29,8 @@ DENY: dict[str, Any] = {"isAuthorized": False}
 @lambda_handler(IdentityConfig, trace=False)
 def handler(event: dict[str, Any], context: Any, config: IdentityConfig) -> dict[str, Any]:
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    if sessions.presents_api_key(headers):
+        return _api_key(headers, IdentityDb(config.table_name))
     cookies = sessions.parse_cookies(event.get("cookies"), headers.get("cookie"))
     credential = sessions.credential_from(headers, cookies)
     if credential is None:
@@ -45,3 +49,13 @@ def handler(event: dict[str, Any], context: Any, config: IdentityConfig) -> dict
         return DENY
     sessions.touch(db, found.session, policy)
     return {"isAuthorized": True, "context": found.ctx.to_authorizer_context()}
+
+
+def _api_key(headers: dict[str, str], db: IdentityDb) -> dict[str, Any]:
+    """An API key (`X-API-Key` or `Authorization: Bearer nf_k_…`): no cookie, so no CSRF check."""
+    token = sessions.api_key_from(headers)
+    ctx = api_keys.authenticate(token, db) if token else None
+    if ctx is None:
+        logger.info("denied: malformed, unknown, revoked or expired API key")
+        return DENY
+    return {"isAuthorized": True, "context": ctx.to_authorizer_context()}

@@ -14,11 +14,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from functions.identity.config import IdentityApiConfig
 from functions.identity.dal.store import IdentityDb
-from functions.identity.logic import passwords, sessions, tokens, workspaces
+from functions.identity.logic import passwords, sessions, step_up, tokens, two_factor, workspaces
 from functions.identity.logic.common import RequestInfo, in_tenant, now_or
 from functions.identity.logic.sessions import IssuedSession, SessionPolicy
 from functions.identity.logic.throttle import EMAILS, SIGN_IN_ACCOUNT, SIGN_IN_IP, Throttle, email_subject
@@ -41,6 +42,7 @@ from functions.identity.models.errors import (
     UnacceptablePassword,
     WrongCurrentPassword,
 )
+from functions.identity.models.two_factor import TwoFactorRequired
 from ninefold_core.dynamo import ConditionFailed
 from ninefold_core.errors import NotFound, Unauthorized
 from ninefold_core.events import new_envelope
@@ -49,6 +51,7 @@ from ninefold_core.events.schemas.identity import (
     EmailTemplate,
     UserDisabled,
     UserEmailVerified,
+    UserEnabled,
     UserPasswordChanged,
     UserPasswordResetRequested,
     UserSignedUp,
@@ -152,7 +155,7 @@ def _create_account(
         "password_changed_at": int(now),
     }
     _, workspace_ops = workspaces.create_ops(
-        actor, body.workspace_name or workspaces.DEFAULT_NAME, user_id, db.workspace(actor)
+        actor, body.workspace_name or workspaces.DEFAULT_NAME, user_id, db.workspace(actor), owner=user
     )
     token = tokens.issue(
         db, tokens.VERIFY_EMAIL, user_id=user_id, email=body.email, now=now, lifetime=settings.verify_token_seconds
@@ -243,8 +246,12 @@ def sign_in(
     request: RequestInfo,
     previous_token: str | None = None,
     now: float | None = None,
-) -> tuple[IssuedSession, dict[str, Any]]:
-    """A new session for the right password; the session presented with the request, if any, is rotated out."""
+) -> tuple[IssuedSession | TwoFactorRequired, dict[str, Any]]:
+    """A new session for the right password; the session presented with the request, if any, is rotated out.
+
+    With two-factor on, the right password answers a challenge instead (`two_factor.complete_sign_in`
+    opens the session), and the account's throttle counter stays claimed until the second factor passes.
+    """
     now = now_or(now)
     throttle = Throttle(db.throttles)
     ip = request.ip_address or "unknown"
@@ -258,13 +265,16 @@ def sign_in(
     assert user is not None  # verify_password is False without a user
     if user.get("disabled"):
         raise AccountDisabled()
+    if two_factor.is_enabled(user):
+        rehashed = passwords.hash_password(body.password) if passwords.needs_rehash(user["password_hash"]) else None
+        return two_factor.challenge(db, user, account=account, new_password_hash=rehashed, now=now), user
 
     generation = int(user.get("generation", 0))
     previous = db.sessions.get(sessions.hash_token(previous_token)) if previous_token else None
     issued, ops = sessions.open_ops(
         db,
         user_id=user["user_id"],
-        tenant_id=_home(user),
+        tenant_id=workspaces.landing(db, user),
         generation=generation,
         policy=settings.sessions,
         request=request,
@@ -302,6 +312,8 @@ def change_password(
     """New password, every session ended, and a fresh session for this device (rotation)."""
     now = now_or(now)
     user = _user(db, ctx.user_id)
+    if two_factor.is_enabled(user):
+        step_up.require_recent(ctx, now=now)
     throttle = Throttle(db.throttles)
     account = email_subject(user["email"])
     throttle.claim(SIGN_IN_ACCOUNT, account, now=now)
@@ -460,6 +472,27 @@ def disable_user(db: IdentityDb, user_id: str, *, reason: str, actor: TenantCont
     sessions.clean_up(db, user_id, below_generation=generation + 1, reason="user-disabled", actor=actor)
 
 
+def enable_user(
+    db: IdentityDb, user_id: str, *, reason: str, actor: TenantContext, now: float | None = None
+) -> None:
+    """Let a disabled user sign in again (platform operators). Their old sessions stay ended."""
+    now = now_or(now)
+    user = db.users.get(user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    generation = int(user.get("generation", 0))
+    db.transact(
+        [
+            db.users.update_op(
+                user_id,
+                {"disabled": False, "enabled_at": int(now)},
+                expected={"generation": generation, "disabled": True},
+            ),
+            _event_op(db, UserEnabled(user_id=user_id, reason=reason), in_tenant(actor, _home(user))),
+        ]
+    )
+
+
 # --- the caller ----------------------------------------------------------------------------
 
 
@@ -483,4 +516,13 @@ def me(db: IdentityDb, ctx: TenantContext) -> Me:
         session_id=ctx.session_id,
         credential=ctx.credential,
         impersonated_by=ctx.impersonator.user_id if ctx.impersonator else None,
+        impersonation_reason=ctx.impersonator.reason if ctx.impersonator else None,
+        impersonation_expires_at=_impersonation_end(db, ctx),
     )
+
+
+def _impersonation_end(db: IdentityDb, ctx: TenantContext) -> datetime | None:
+    if ctx.impersonator is None or ctx.session_id is None:
+        return None
+    session = db.sessions.find(ctx.user_id, ctx.session_id)
+    return None if session is None else datetime.fromtimestamp(int(session["expires_at"]), UTC)

@@ -37,19 +37,28 @@ from functions.identity.models.roles import platform_permissions
 from ninefold_core.dynamo import ConditionFailed
 from ninefold_core.errors import NotFound, Unauthorized
 from ninefold_core.events import new_envelope
-from ninefold_core.events.schemas.identity import SessionCreated, SessionRevoked, SessionRevokedReason
+from ninefold_core.events.schemas.identity import (
+    SessionCreated,
+    SessionCreatedReason,
+    SessionRevoked,
+    SessionRevokedReason,
+)
 from ninefold_core.observability import logger
-from ninefold_core.tenant import TenantContext
+from ninefold_core.tenant import Actor, TenantContext
 
 TOKEN_PREFIX = "nf_s_"  # noqa: S105 (a public prefix that makes leaked tokens greppable, not a secret)
 SESSION_COOKIE = "__Host-nf_session"
 CSRF_COOKIE = "nf_csrf"
 CSRF_HEADER = "x-csrf-token"
+# API keys (logic.api_keys) arrive in their own header or as a bearer token with their own prefix.
+API_KEY_PREFIX = "nf_k_"
+API_KEY_HEADER = "x-api-key"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Two items per revoked session (the delete and its event); TransactWriteItems takes 100.
 _CLEANUP_CHUNK = 50
 
 CredentialKind = Literal["bearer", "cookie"]
+IMPERSONATE = "platform:impersonate"
 
 
 @dataclass(frozen=True)
@@ -107,14 +116,36 @@ def new_token() -> str:
 # --- credentials ---------------------------------------------------------------------------
 
 
-def bearer_token(authorization: str | None) -> str | None:
+def bearer_token(authorization: str | None, *, prefix: str = TOKEN_PREFIX) -> str | None:
+    """The `Bearer` value of an Authorization header if it starts with `prefix` (a session's by default)."""
     if not authorization:
         return None
     scheme, _, value = authorization.strip().partition(" ")
     value = value.strip()
-    if scheme.lower() != "bearer" or not value.startswith(TOKEN_PREFIX):
+    if scheme.lower() != "bearer" or not value.startswith(prefix):
         return None
     return value
+
+
+def presents_api_key(headers: Mapping[str, str]) -> bool:
+    """Whether the request offers an API key at all: it is then judged as one, never as a session."""
+    return (
+        bool(headers.get(API_KEY_HEADER, "").strip())
+        or bearer_token(headers.get("authorization"), prefix=API_KEY_PREFIX) is not None
+    )
+
+
+def api_key_from(headers: Mapping[str, str]) -> str | None:
+    """The API key offered as `X-API-Key: nf_k_…` or `Authorization: Bearer nf_k_…`, or None: none, a
+    malformed `X-API-Key`, or one beside an Authorization header that does not carry the same key."""
+    header = headers.get(API_KEY_HEADER, "").strip()
+    authorization = headers.get("authorization")
+    bearer = bearer_token(authorization, prefix=API_KEY_PREFIX)
+    if not header:
+        return bearer
+    if not header.startswith(API_KEY_PREFIX) or (authorization and bearer != header):
+        return None
+    return header
 
 
 def parse_cookies(cookies: Iterable[str] | None, header: str | None = None) -> dict[str, str]:
@@ -166,12 +197,27 @@ def open_ops(
     replaces: Mapping[str, Any] | None = None,
     replaced_because: SessionRevokedReason = "rotated",
     stepped_up: bool = True,
+    created_because: SessionCreatedReason | None = None,
+    impersonator: Actor | None = None,
+    expires_at: int | None = None,
 ) -> tuple[IssuedSession, list[dict[str, Any]]]:
-    """A new session row and its `session.created` event, to commit in the caller's transaction."""
+    """A new session row and its `session.created` event, to commit in the caller's transaction.
+
+    `impersonator`: a platform admin opens this session as `user_id` (see `logic.impersonation`);
+    `expires_at` shortens the absolute lifetime (an impersonation's time box).
+    """
+    if replaces is not None and replaces.get("impersonator_id") and impersonator is None:
+        # What replaces an impersonation (rotation, workspace switch) stays one: same admin, same
+        # time box, never stepped up. Otherwise switching would shed the impersonator.
+        impersonator = impersonator_of(replaces)
+        boxed = int(replaces["expires_at"])
+        expires_at = boxed if expires_at is None else min(int(expires_at), boxed)
+        stepped_up = False
     token, csrf = new_token(), secrets.token_urlsafe(32)
     session_id = "ses_" + uuid.uuid4().hex
     issued_at = int(now)
-    expires_at = issued_at + policy.absolute_seconds
+    lifetime_end = issued_at + policy.absolute_seconds
+    expires_at = lifetime_end if expires_at is None else min(int(expires_at), lifetime_end)
     session: dict[str, Any] = {
         "session_id": session_id,
         "token_hash": hash_token(token),
@@ -187,14 +233,19 @@ def open_ops(
         "ip_address": request.ip_address,
         "user_agent": (request.user_agent or "")[:256] or None,
     }
+    if impersonator is not None:
+        session["impersonator_id"] = impersonator.user_id
+        session["impersonation_reason"] = impersonator.reason
     idle_deadline = policy.idle_deadline(session)
     event = SessionCreated(
         session_id=session_id,
         user_id=user_id,
-        reason="rotated" if replaces else "sign-in",
+        reason=created_because or ("rotated" if replaces else "sign-in"),
         replaces_session_id=replaces["session_id"] if replaces else None,
     )
     actor = request.actor(tenant_id, user_id, session_id=session_id)
+    if impersonator is not None:
+        actor = actor.model_copy(update={"impersonator": impersonator})
     ops = [db.sessions.put_op(session, ttl=idle_deadline), db.event_op(new_envelope(event, actor))]
     if replaces is not None:
         ops += close_ops(db, replaces, replaced_because, actor)
@@ -272,6 +323,11 @@ def rotate(
     return issued
 
 
+def impersonator_of(session: Mapping[str, Any]) -> Actor:
+    return Actor(user_id=str(session["impersonator_id"]), reason=str(session.get("impersonation_reason", "")))
+
+
+
 # --- the authorizer's view -----------------------------------------------------------------
 
 
@@ -294,15 +350,26 @@ def authenticate(
     access = resolve(store_for(db.table_name, session["tenant_id"], db.users.repo.client), session["user_id"])
     if access is None:
         return None
+    permissions = access.permissions | platform_permissions(user)
+    impersonator = None
+    if session.get("impersonator_id"):
+        # Acting as someone: their workspace permissions only, never anyone's platform ones; and
+        # only while the admin is still a live platform admin (revoking them ends it at once).
+        admin = db.users.get(str(session["impersonator_id"]))
+        if admin is None or admin.get("disabled") or IMPERSONATE not in platform_permissions(admin):
+            return None
+        impersonator = impersonator_of(session)
+        permissions = access.permissions
     ctx = TenantContext(
         tenant_id=session["tenant_id"],
         user_id=session["user_id"],
         auth_method="session",
         credential=credential,
         roles=access.roles,
-        permissions=access.permissions | platform_permissions(user),
+        permissions=permissions,
         session_id=session["session_id"],
         stepped_up_at=int(session["stepped_up_at"]) if session.get("stepped_up_at") else None,
+        impersonator=impersonator,
     )
     return Authenticated(ctx=ctx, session=session)
 

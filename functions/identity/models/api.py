@@ -181,3 +181,5 @@ class Me(BaseModel):
     session_id: str | None
     credential: Literal["bearer", "cookie"] | None = None
     impersonated_by: str | None = None
+    impersonation_reason: str | None = Field(default=None, description="Why the admin is acting as this user.")
+    impersonation_expires_at: datetime | None = Field(default=None, description="When the impersonation ends.")

@@ -22,6 +22,7 @@ def record(envelope: Envelope[EventData], store: AuditStore, *, now: datetime | 
         recorded_at=now or datetime.now(UTC),
         actor_id=meta.correlation.user_id,
         actor_chain=list(meta.correlation.actor_chain),
+        impersonator_id=meta.correlation.impersonator_id,
         request_id=meta.correlation.request_id,
         # Sensitive fields (one-time links in emails) are masked: the log is read by people.
         data=envelope.data.redacted(),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class AuditEvent(BaseModel):
@@ -17,6 +17,9 @@ class AuditEvent(BaseModel):
     recorded_at: datetime
     actor_id: str | None = None
     actor_chain: list[str]
+    impersonator_id: str | None = Field(
+        default=None, description="The platform admin who acted as `actor_id` (impersonation), if any."
+    )
     request_id: str | None = None
     data: dict[str, Any]
 

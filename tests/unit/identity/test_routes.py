@@ -27,9 +27,12 @@ def test_public_routes_are_the_credential_minting_ones_and_say_why() -> None:
     assert set(IDENTITY.public) == {
         "POST /api/v1/auth/sign-up",
         "POST /api/v1/auth/sign-in",
+        "POST /api/v1/auth/sign-in/two-factor",
         "POST /api/v1/auth/verify-email",
         "POST /api/v1/auth/password-reset/request",
         "POST /api/v1/auth/password-reset/confirm",
+        "POST /api/v1/auth/invitations/preview",
+        "POST /api/v1/auth/invitations/accept",
     }
     assert all(len(reason) > 20 for reason in IDENTITY.public.values())
     assert not set(IDENTITY.public) & set(IDENTITY.authorized)

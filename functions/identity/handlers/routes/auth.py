@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from functions.identity.handlers.routes import web
-from functions.identity.logic import accounts, sessions
+from functions.identity.logic import accounts, sessions, two_factor
 from functions.identity.models.api import (
     Accepted,
     EmailVerified,
@@ -22,6 +22,7 @@ from functions.identity.models.api import (
     SignUpRequest,
     VerifyEmailRequest,
 )
+from functions.identity.models.two_factor import TwoFactorRequired, TwoFactorSignInRequest
 from ninefold_core.http import tenant_context
 
 router = APIGatewayHttpRouter()
@@ -49,8 +50,17 @@ def verify_email(body: VerifyEmailRequest) -> EmailVerified:
     return accounts.verify_email(web.db(router), body, request=web.request_info(router))
 
 
-@router.post("/api/v1/auth/sign-in", tags=TAGS, summary="Sign in with email and password")
-def sign_in(body: SignInRequest) -> Response[SessionIssued]:
+@router.post(
+    "/api/v1/auth/sign-in",
+    tags=TAGS,
+    summary="Sign in with email and password",
+    description=(
+        "Answers the session (`SessionIssued`, with cookies), or, when the account has two-factor on, "
+        '`{"status": "two-factor-required", "challenge", ...}` and no session: finish with '
+        "`POST /api/v1/auth/sign-in/two-factor`."
+    ),
+)
+def sign_in(body: SignInRequest) -> Response[SessionIssued | TwoFactorRequired]:
     web.require_json(router)
     previous = web.presented_credential(router)
     settings = web.settings(router)
@@ -58,6 +68,32 @@ def sign_in(body: SignInRequest) -> Response[SessionIssued]:
         web.db(router),
         body,
         settings=settings,
+        request=web.request_info(router),
+        previous_token=previous.token if previous else None,
+    )
+    if isinstance(issued, TwoFactorRequired):
+        return Response(status_code=200, body=issued, content_type="application/json")
+    return Response(
+        status_code=200,
+        body=web.issued_body(issued, email_verified=bool(user.get("email_verified"))),
+        content_type="application/json",
+        cookies=web.session_cookies(issued, settings.sessions.absolute_seconds),
+    )
+
+
+@router.post(
+    "/api/v1/auth/sign-in/two-factor",
+    tags=TAGS,
+    summary="Finish a two-factor sign-in with the challenge and a code (or a recovery code)",
+)
+def sign_in_two_factor(body: TwoFactorSignInRequest) -> Response[SessionIssued]:
+    web.require_json(router)
+    previous = web.presented_credential(router)
+    settings = web.settings(router)
+    issued, user = two_factor.complete_sign_in(
+        web.db(router),
+        body,
+        policy=settings.sessions,
         request=web.request_info(router),
         previous_token=previous.token if previous else None,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
@@ -17,6 +18,7 @@ from functions.identity.logic.sessions import IssuedSession
 from functions.identity.models.api import Accepted, SessionIssued
 from ninefold_core.errors import UnsupportedMediaType
 from ninefold_core.http import current_config
+from ninefold_core.tenant import TenantContext
 
 # Routes that answer something other than 200 say so in the OpenAPI document.
 ACCEPTED: dict[int, OpenAPIResponse] = {
@@ -130,4 +132,29 @@ def issued_body(issued: IssuedSession, *, email_verified: bool) -> SessionIssued
         email_verified=email_verified,
         expires_at=at(issued.expires_at),
         idle_expires_at=at(issued.idle_expires_at),
+    )
+
+
+def cookies_for(token: str, csrf_token: str, config: IdentityApiConfig) -> list[Cookie]:
+    """Session cookies for a token that is not an `IssuedSession` at hand (e.g. inside another answer)."""
+    max_age = config.session_absolute_seconds
+    issued = IssuedSession(
+        token=token, csrf_token=csrf_token, session_id="", user_id="", tenant_id="", expires_at=0, idle_expires_at=0
+    )
+    return session_cookies(issued, max_age)
+
+
+def session_response(router: BaseRouter, issued: IssuedSession, ctx: TenantContext | None) -> Response[SessionIssued]:
+    """A new session for the caller: in the body always, as cookies when the caller is a browser.
+
+    `ctx` is the caller's context (None for public routes, which always set cookies: browsers and
+    API clients both come through them, and an API client simply ignores cookies).
+    """
+    user = db(router).users.get(issued.user_id) or {}
+    browser = ctx is None or ctx.credential == "cookie"
+    return Response(
+        status_code=200,
+        body=issued_body(issued, email_verified=bool(user.get("email_verified"))),
+        content_type="application/json",
+        cookies=session_cookies(issued, config(router).session_absolute_seconds) if browser else None,
     )

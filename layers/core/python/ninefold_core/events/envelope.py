@@ -27,6 +27,8 @@ class Correlation(BaseModel):
     user_id: str | None = None
     session_id: str | None = None
     actor_chain: tuple[str, ...] = ()
+    # Set when a platform admin acts as `user_id` (impersonation): the admin, outermost in `actor_chain`.
+    impersonator_id: str | None = None
     causation_id: str | None = Field(default=None, description="Id of the event that caused this one, if any.")
 
     @classmethod
@@ -37,6 +39,7 @@ class Correlation(BaseModel):
             user_id=ctx.user_id,
             session_id=ctx.session_id,
             actor_chain=ctx.actor_chain,
+            impersonator_id=ctx.impersonator.user_id if ctx.impersonator else None,
             causation_id=causation_id,
         )
 

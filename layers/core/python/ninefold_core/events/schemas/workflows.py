@@ -1,0 +1,46 @@
+"""Events produced by workflows (background jobs and their schedules).
+
+A schedule's events go to the workspace (tenant) that owns it. They carry the schedule's
+definition but never its payload (job payloads may hold anything a workspace puts there).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ninefold_core.events.catalog import event
+from ninefold_core.events.envelope import EventData
+
+
+@event("schedule.created", producer="workflows")
+class ScheduleCreated(EventData):
+    """A schedule was created: a declared job will be enqueued on a cron or rate expression."""
+
+    schedule_id: str
+    job: str
+    expression: str = Field(description="`cron(...)` or `rate(...)`, as EventBridge Scheduler reads it.")
+    timezone: str = Field(description="The IANA time zone the expression is read in.")
+    enabled: bool
+    created_by: str
+
+
+@event("schedule.updated", producer="workflows")
+class ScheduleUpdated(EventData):
+    """A schedule changed (expression, time zone, payload, name, or enabled/disabled)."""
+
+    schedule_id: str
+    job: str
+    expression: str
+    timezone: str
+    enabled: bool
+    changed: list[str] = Field(description="The fields the change touched, e.g. `['enabled']`.")
+    updated_by: str
+
+
+@event("schedule.deleted", producer="workflows")
+class ScheduleDeleted(EventData):
+    """A schedule was deleted; it fires no more."""
+
+    schedule_id: str
+    job: str
+    deleted_by: str
