@@ -240,7 +240,7 @@ def _accept_ops(
     workspace = store.get(consistent=True)
     if workspace is None:
         raise InvalidToken()
-    joined = datetime.fromtimestamp(int(now), UTC).isoformat()
+    joined = datetime.fromtimestamp(now, UTC).isoformat()
     member = member_row(user["user_id"], list(invitation["roles"]), joined_at=joined, user=user)
     added = MemberAdded(user_id=user["user_id"], roles=member["roles"], invitation_id=invitation["invitation_id"])
     return [
