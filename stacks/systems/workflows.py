@@ -1,10 +1,11 @@
 """`Ninefold-Workflows`: the jobs queue and worker, and the run API (docs/workflows.md, ADR 0012).
 
 The queue is sized from the job declarations (via `functions/workflows/jobs/manifest.json`,
-derived from the `@job` decorators and checked by a unit test): the worker's timeout is the
-longest job timeout plus a margin, the visibility timeout is `VISIBILITY_TIMEOUT_FACTOR` times
-that, and maxReceiveCount is the most attempts any job declares, so a job's last attempt is
-always made before SQS dead-letters its message.
+derived from the `@job` decorators and checked by a unit test): the worker takes batches of up to
+`WORKER_BATCH_SIZE` messages and its timeout is that many of the longest job plus a margin, the
+visibility timeout is `VISIBILITY_TIMEOUT_FACTOR` times that (a whole batch fits), and
+maxReceiveCount is the most attempts any job declares plus `RECEIVE_SLACK`, so a job's last
+attempt is always made before SQS dead-letters its message.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from typing import Any, Final
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
-from stacks.constants import API_VERSION_PREFIX, FUNCTIONS_DIR, handler_path
+from stacks.constants import API_VERSION_PREFIX, FUNCTIONS_DIR, PROJECT, handler_path
+from stacks.nag import acknowledge
 from stacks.system import Platform, SystemStack
 
 JOB_MANIFEST: Final = FUNCTIONS_DIR / "workflows" / "jobs" / "manifest.json"
@@ -26,7 +31,16 @@ ENV_JOB_QUEUE_URL: Final = "JOB_QUEUE_URL"  # ninefold_core.jobs.ENV_JOB_QUEUE_U
 ENV_JOB_DLQ_URL: Final = "JOB_DLQ_URL"  # functions.workflows.config.ENV_JOB_DLQ_URL
 # Bookkeeping around the job itself (run record reads/writes, visibility change).
 WORKER_MARGIN_SECONDS: Final = 10
+# Messages per worker invocation (partial batch failures; ADR 0013), capped by the Lambda limit.
+WORKER_BATCH_SIZE: Final = 10
+LAMBDA_MAX_TIMEOUT_SECONDS: Final = 900
+# Receives beyond the most attempts before SQS moves a message to the DLQ (ADR 0013).
+RECEIVE_SLACK: Final = 2
 DEFAULT_QUEUE: Final = "default"
+# Schedules: functions.workflows.config.ENV_SCHEDULE_GROUP / ENV_SCHEDULER_ROLE_ARN / ENV_JOB_QUEUE_ARN.
+ENV_SCHEDULE_GROUP: Final = "SCHEDULE_GROUP"
+ENV_SCHEDULER_ROLE_ARN: Final = "SCHEDULER_ROLE_ARN"
+ENV_JOB_QUEUE_ARN: Final = "JOB_QUEUE_ARN"
 # JobFailed / (JobSucceeded + JobFailed), EMF from the worker (functions/workflows/handlers/worker.py).
 METRICS_NAMESPACE: Final = "Ninefold"  # ninefold_core.observability.metrics
 FAILURE_RATE_PERCENT: Final = 20
@@ -41,24 +55,57 @@ def queue_policy(manifest: dict[str, Any], queue: str = DEFAULT_QUEUE) -> tuple[
     return max(int(j["timeout"]) for j in jobs), max(int(j["max_attempts"]) for j in jobs)
 
 
+def schedule_group_name(stage: str) -> str:
+    """The stage's EventBridge Scheduler group for tenants' schedules."""
+    return f"{PROJECT}-{stage}-workflows"
+
+
+def worker_batch_size(longest: int) -> int:
+    """Messages per worker invocation: up to WORKER_BATCH_SIZE, fewer when that many of the longest
+    job would not fit in one Lambda invocation (900 s)."""
+    return max(1, min(WORKER_BATCH_SIZE, (LAMBDA_MAX_TIMEOUT_SECONDS - WORKER_MARGIN_SECONDS) // longest))
+
+
+def worker_timeout(longest: int, batch: int) -> int:
+    """A whole batch of the longest job, one after the other, plus bookkeeping."""
+    return batch * longest + WORKER_MARGIN_SECONDS
+
+
 class WorkflowsStack(SystemStack):
     system = "workflows"
 
     def __init__(self, scope: Construct, *, platform: Platform, **kwargs: Any) -> None:
-        super().__init__(scope, platform=platform, table_indexes=("gsi1",), **kwargs)
+        # gsi1 all runs, gsi2 by status, gsi3 by job, gsi4 by job and status, gsi5 failed runs of
+        # every tenant (operators); keys in functions/workflows/dal/runs.py.
+        super().__init__(
+            scope,
+            platform=platform,
+            table_indexes=("gsi1", "gsi2", "gsi3", "gsi4", "gsi5"),
+            table_stream=True,  # the outbox (schedule.* events, ADR 0006)
+            **kwargs,
+        )
+        self.outbox_relay()
         longest, attempts = queue_policy(json.loads(JOB_MANIFEST.read_text()))
+        batch = worker_batch_size(longest)
 
         worker = self.function(
             "WorkflowsWorker",
             handler_path(self.system, "worker"),
-            timeout=cdk.Duration.seconds(longest + WORKER_MARGIN_SECONDS),
+            timeout=cdk.Duration.seconds(worker_timeout(longest, batch)),
             description="Runs one attempt of a job per message; backoff by message visibility",
         )
         self.grant_table_read_write(worker)
-        # One message per invocation: attempts run sequentially, so a batch would multiply the
-        # worst-case duration (and the visibility it needs) by the batch size.
-        self.job_queue = self.consumer("JobQueue", worker, batch_size=1, max_receive_count=attempts)
+        # A batch's attempts run one after the other: the worker's timeout covers `batch` times the
+        # longest job (plus bookkeeping), and the queue's visibility (6 x the timeout, `consumer`)
+        # covers a whole batch, so no message of a live batch is redelivered.
+        # Attempts are counted in the run (ADR 0013); a few receives carry none (a crashed batch that
+        # never reached the record, a duplicate), hence the slack before SQS dead-letters a message.
+        self.job_queue = self.consumer(
+            "JobQueue", worker, batch_size=batch, max_receive_count=attempts + RECEIVE_SLACK
+        )
         self.job_queue.grant(worker, "sqs:ChangeMessageVisibility")
+        # Fairness (ADR 0013): a deferred message is sent again with a delay, then deleted.
+        self.job_queue.grant_send_messages(worker)
         worker.add_environment(ENV_JOB_QUEUE_URL, self.job_queue.queue_url)
 
         alarm = self.node.find_child("JobQueueDeadLettersAlarm").node.default_child
@@ -95,8 +142,10 @@ class WorkflowsStack(SystemStack):
                 f"GET {API_VERSION_PREFIX}/dead-letters",
                 f"GET {API_VERSION_PREFIX}/dead-letters/{{run_id}}",
                 f"POST {API_VERSION_PREFIX}/dead-letters/redrive",
+                f"GET {API_VERSION_PREFIX}/admin/runs",
             ],
         )
+        self.schedules(api)
 
     def failure_rate_alarm(self) -> cloudwatch.Alarm:
         """Runs failing for good, as a share of the runs that ended, over 15 minutes (with a
@@ -132,3 +181,59 @@ class WorkflowsStack(SystemStack):
         )
         alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.platform.alarms_topic))
         return alarm
+
+    def schedules(self, api: lambda_.Function) -> scheduler.CfnScheduleGroup:
+        """Per-tenant schedules (docs/workflows.md#schedules): the stage's Scheduler group, the role
+        the Scheduler assumes to send a firing to the jobs queue, and what the API may do with them."""
+        group = scheduler.CfnScheduleGroup(self, "Schedules", name=schedule_group_name(self.stage))
+        role = iam.Role(
+            self,
+            "SchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+            ),
+            description=f"{self.system}: EventBridge Scheduler sends schedule firings to the jobs queue",
+        )
+        self.job_queue.grant_send_messages(role)
+        schedules_arn = self.format_arn(
+            service="scheduler",
+            resource="schedule",
+            resource_name=f"{group.name}/*",
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        api.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "scheduler:CreateSchedule",
+                    "scheduler:UpdateSchedule",
+                    "scheduler:DeleteSchedule",
+                    "scheduler:GetSchedule",
+                ],
+                resources=[schedules_arn],
+            )
+        )
+        role.grant_pass_role(api)
+        api.add_environment(ENV_SCHEDULE_GROUP, group.ref)
+        api.add_environment(ENV_SCHEDULER_ROLE_ARN, role.role_arn)
+        api.add_environment(ENV_JOB_QUEUE_ARN, self.job_queue.queue_arn)
+        policy = api.role.node.try_find_child("DefaultPolicy") if api.role is not None else None
+        assert policy is not None
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/"
+            f"{group.name}/*]",
+            "Schedules are created at run time, one per tenant schedule, so their names are not known at "
+            "deploy time; the wildcard is limited to this stage's schedule group.",
+        )
+        self.routes(
+            api,
+            [
+                f"POST {API_VERSION_PREFIX}/schedules",
+                f"GET {API_VERSION_PREFIX}/schedules",
+                f"GET {API_VERSION_PREFIX}/schedules/{{schedule_id}}",
+                f"PATCH {API_VERSION_PREFIX}/schedules/{{schedule_id}}",
+                f"DELETE {API_VERSION_PREFIX}/schedules/{{schedule_id}}",
+            ],
+        )
+        return group

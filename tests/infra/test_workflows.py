@@ -12,11 +12,15 @@ from stacks.constants import VISIBILITY_TIMEOUT_FACTOR, stack_name
 from stacks.systems.workflows import (
     FAILURE_RATE_PERCENT,
     JOB_MANIFEST,
+    RECEIVE_SLACK,
     RUNBOOK_JOBS,
+    WORKER_BATCH_SIZE,
     WORKER_MARGIN_SECONDS,
     queue_policy,
+    worker_batch_size,
+    worker_timeout,
 )
-from tests.infra.conftest import Synthesized, functions_by_handler
+from tests.infra.conftest import Synthesized, actions, functions_by_handler, only, policy_of
 
 pytestmark = pytest.mark.infra
 
@@ -32,7 +36,7 @@ def workflows(synthesized: Synthesized) -> Template:
 def job_queues(template: Template) -> tuple[dict[str, Any], str]:
     found = template.find_resources("AWS::SQS::Queue")
     (queue_id,) = [k for k, q in found.items() if "RedrivePolicy" in q["Properties"]]
-    (dlq_id,) = [k for k in found if k != queue_id]
+    dlq_id = found[queue_id]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
     return found[queue_id], dlq_id
 
 
@@ -40,18 +44,42 @@ def test_the_queue_is_sized_from_the_declared_jobs(workflows: Template) -> None:
     longest, attempts = queue_policy(json.loads(JOB_MANIFEST.read_text()))
     queue, dlq_id = job_queues(workflows)
     worker = functions_by_handler(workflows)[WORKER]["Properties"]
-    assert worker["Timeout"] == longest + WORKER_MARGIN_SECONDS
+    # A whole batch of the longest job fits in one invocation, and the visibility covers it.
+    assert worker["Timeout"] == worker_batch_size(longest) * longest + WORKER_MARGIN_SECONDS
     assert queue["Properties"]["VisibilityTimeout"] == VISIBILITY_TIMEOUT_FACTOR * worker["Timeout"]
     assert queue["Properties"]["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
-        "maxReceiveCount": attempts,
+        "maxReceiveCount": attempts + RECEIVE_SLACK,
     }
 
 
-def test_the_worker_reads_one_message_at_a_time_and_reports_item_failures(workflows: Template) -> None:
+def test_the_worker_reads_batches_and_reports_item_failures(workflows: Template) -> None:
+    longest, _ = queue_policy(json.loads(JOB_MANIFEST.read_text()))
+    assert worker_batch_size(longest) > 1
     workflows.has_resource_properties(
-        "AWS::Lambda::EventSourceMapping", {"BatchSize": 1, "FunctionResponseTypes": ["ReportBatchItemFailures"]}
+        "AWS::Lambda::EventSourceMapping",
+        {"BatchSize": worker_batch_size(longest), "FunctionResponseTypes": ["ReportBatchItemFailures"]},
     )
+
+
+@pytest.mark.parametrize(("longest", "batch"), [(30, WORKER_BATCH_SIZE), (89, WORKER_BATCH_SIZE), (300, 2), (900, 1)])
+def test_the_batch_shrinks_so_that_it_fits_one_invocation(longest: int, batch: int) -> None:
+    assert worker_batch_size(longest) == batch
+    assert worker_timeout(longest, batch) <= 900 or batch == 1
+
+
+def test_the_worker_may_send_deferred_copies_to_the_queue(workflows: Template) -> None:
+    role = functions_by_handler(workflows)[WORKER]["Properties"]["Role"]["Fn::GetAtt"][0]
+    policies = [
+        p for p in workflows.find_resources("AWS::IAM::Policy").values() if {"Ref": role} in p["Properties"]["Roles"]
+    ]
+    assert "sqs:SendMessage" in json.dumps(policies)
+
+
+def test_the_table_has_the_run_filter_indexes(workflows: Template) -> None:
+    (table,) = workflows.find_resources("AWS::DynamoDB::GlobalTable").values()
+    names = {index["IndexName"] for index in table["Properties"]["GlobalSecondaryIndexes"]}
+    assert names == {"gsi1", "gsi2", "gsi3", "gsi4", "gsi5"}
 
 
 def test_both_functions_know_the_queue_url(workflows: Template) -> None:
@@ -91,7 +119,8 @@ def test_the_failure_rate_alarm_divides_the_workers_metrics_and_pages(workflows:
 
 def test_run_routes(workflows: Template) -> None:
     keys = {r["Properties"]["RouteKey"] for r in workflows.find_resources("AWS::ApiGatewayV2::Route").values()}
-    assert keys == {
+    # The stack also declares other workflows routes (schedules); these are the runs' own.
+    assert keys >= {
         "POST /api/v1/runs",
         "GET /api/v1/runs",
         "GET /api/v1/runs/{run_id}",
@@ -100,6 +129,7 @@ def test_run_routes(workflows: Template) -> None:
         "GET /api/v1/dead-letters",
         "GET /api/v1/dead-letters/{run_id}",
         "POST /api/v1/dead-letters/redrive",
+        "GET /api/v1/admin/runs",
     }
 
 
@@ -109,3 +139,79 @@ def test_the_api_knows_the_dead_letter_queue_and_may_consume_it(workflows: Templ
     assert env["JOB_DLQ_URL"] == {"Ref": dlq_id}
     policies = json.dumps(workflows.find_resources("AWS::IAM::Policy"))
     assert "sqs:DeleteMessage" in policies
+
+
+# --- schedules (docs/workflows.md#schedules) ----------------------------------------------------
+
+
+def test_schedules_have_a_per_stage_group(workflows: Template) -> None:
+    from stacks.systems.workflows import schedule_group_name
+
+    group = only(workflows.find_resources("AWS::Scheduler::ScheduleGroup"))
+    assert group["Properties"]["Name"] == schedule_group_name("dev")
+    env = functions_by_handler(workflows)[API]["Properties"]["Environment"]["Variables"]
+    (group_id,) = workflows.find_resources("AWS::Scheduler::ScheduleGroup")
+    assert env["SCHEDULE_GROUP"] == {"Ref": group_id}
+
+
+def test_the_scheduler_role_may_only_send_to_the_jobs_queue(workflows: Template) -> None:
+    roles = workflows.find_resources("AWS::IAM::Role")
+    (role_id,) = [
+        k
+        for k, r in roles.items()
+        if any(
+            s["Principal"].get("Service") == "scheduler.amazonaws.com"
+            for s in r["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        )
+    ]
+    (statement,) = [s for s in roles[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]]
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    statements = [
+        s
+        for p in workflows.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert actions(statements) <= {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+    queue_ids = {
+        k for k, q in workflows.find_resources("AWS::SQS::Queue").items() if "RedrivePolicy" in q["Properties"]
+    }
+    assert {s["Resource"]["Fn::GetAtt"][0] for s in statements} <= queue_ids
+    env = functions_by_handler(workflows)[API]["Properties"]["Environment"]["Variables"]
+    assert env["SCHEDULER_ROLE_ARN"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert env["JOB_QUEUE_ARN"]["Fn::GetAtt"][0] in queue_ids
+
+
+def test_the_api_manages_schedules_in_its_group_only_and_may_pass_the_role(workflows: Template) -> None:
+    statements = policy_of(workflows, functions_by_handler(workflows)[API])
+    scheduler_statements = [s for s in statements if any(a.startswith("scheduler:") for a in actions([s]))]
+    assert actions(scheduler_statements) == {
+        "scheduler:CreateSchedule",
+        "scheduler:UpdateSchedule",
+        "scheduler:DeleteSchedule",
+        "scheduler:GetSchedule",
+    }
+    for statement in scheduler_statements:
+        assert "schedule/ninefold-dev-workflows/*" in json.dumps(statement["Resource"])
+    (pass_role,) = [s for s in statements if "iam:PassRole" in actions([s])]
+    assert pass_role["Resource"]["Fn::GetAtt"][1] == "Arn"
+    assert "SchedulerRole" in pass_role["Resource"]["Fn::GetAtt"][0]
+
+
+def test_schedule_routes(workflows: Template) -> None:
+    keys = {r["Properties"]["RouteKey"] for r in workflows.find_resources("AWS::ApiGatewayV2::Route").values()}
+    assert keys >= {
+        "POST /api/v1/schedules",
+        "GET /api/v1/schedules",
+        "GET /api/v1/schedules/{schedule_id}",
+        "PATCH /api/v1/schedules/{schedule_id}",
+        "DELETE /api/v1/schedules/{schedule_id}",
+    }
+
+
+def test_schedule_events_go_through_the_outbox(workflows: Template) -> None:
+    table = only(workflows.find_resources("AWS::DynamoDB::GlobalTable"))["Properties"]
+    assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert "ninefold_core.events.relay.handler" in {
+        f["Properties"].get("Handler") for f in workflows.find_resources("AWS::Lambda::Function").values()
+    }

@@ -1,5 +1,5 @@
 """Workflows' HTTP API: enqueue a declared job, list and read runs, cancel a queued run;
-dead letters: list, replay, operator redrive."""
+dead letters: list, replay, operator redrive; operators' cross-tenant view of failed runs."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from functions.workflows import jobs as _declared  # noqa: F401  (registers the jobs in JOBS)
 from functions.workflows.config import WorkflowsConfig
-from functions.workflows.dal.runs import RunStore
+from functions.workflows.dal.runs import AdminRunStore, RunStore
+from functions.workflows.handlers.routes import schedules as schedule_routes
 from functions.workflows.logic import runs
-from functions.workflows.models.runs import EnqueueRequest, RedriveResult, Run, RunPage, RunStatus
+from functions.workflows.models.runs import AdminRunPage, EnqueueRequest, RedriveResult, Run, RunPage, RunStatus
 from ninefold_core import aws, queues
 from ninefold_core.errors import Forbidden
 from ninefold_core.http import current_config, http_app, http_handler, tenant_context
 from ninefold_core.jobs import JOBS, JobMessage, send
-from ninefold_core.tenant import require
+from ninefold_core.tenant import TenantContext, require
 
 # Operators only. Granted explicitly: a tenant owner's `*` does not reach the shared DLQ.
 PLATFORM_OPERATE = "platform:operate"
@@ -99,16 +100,33 @@ def replay_run(run_id: Annotated[str, Path(pattern=RUN_ID)]) -> Run:
     return run
 
 
-@app.post("/api/v1/dead-letters/redrive", tags=["workflows"], summary="Operators: move every dead letter back")
-def redrive_dead_letters() -> RedriveResult:
-    ctx = tenant_context(app)
+def _require_operator(ctx: TenantContext) -> None:
     if PLATFORM_OPERATE not in ctx.permissions or not ctx.can(PLATFORM_OPERATE):
         raise Forbidden(
             "You do not have permission to do this.", extensions={"missing_permissions": [PLATFORM_OPERATE]}
         )
+
+
+@app.get("/api/v1/admin/runs", tags=["workflows"], summary="Operators: recent failed runs of every workspace")
+def list_failed_runs_across_tenants(
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> AdminRunPage:
+    _require_operator(tenant_context(app))
+    table = current_config(app, WorkflowsConfig).table_name
+    return runs.failed_across_tenants(AdminRunStore(table), limit=limit, cursor=cursor)
+
+
+@app.post("/api/v1/dead-letters/redrive", tags=["workflows"], summary="Operators: move every dead letter back")
+def redrive_dead_letters() -> RedriveResult:
+    ctx = tenant_context(app)
+    _require_operator(ctx)
     config = current_config(app, WorkflowsConfig)
     moved = queues.redrive(aws.client("sqs"), dlq_url=config.job_dlq_url, queue_url=config.job_queue_url)
     return RedriveResult(moved=moved)
 
+
+# Schedules (cron/rate in a time zone, EventBridge Scheduler) live in their own router.
+app.include_router(schedule_routes.router)
 
 handler = http_handler(app, WorkflowsConfig)

@@ -6,6 +6,6 @@ The CDK stack imports this package too, so the queue is sized from the same decl
 
 from __future__ import annotations
 
-from functions.workflows.jobs import echo
+from functions.workflows.jobs import echo, sleep
 
-__all__ = ["echo"]
+__all__ = ["echo", "sleep"]

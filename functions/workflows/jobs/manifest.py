@@ -25,6 +25,7 @@ def manifest() -> dict[str, Any]:
                 "timeout": spec.timeout,
                 "max_attempts": spec.retry.max_attempts,
                 "max_delay": spec.retry.max_delay,
+                "concurrency": spec.concurrency,
             }
             for name, spec in sorted(JOBS.items())
         }

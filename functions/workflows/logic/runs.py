@@ -18,8 +18,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from functions.workflows.dal.runs import RunStore
-from functions.workflows.models.runs import TERMINAL, EnqueueRequest, Run, RunPage
+from functions.workflows.dal.runs import AdminRunStore, RunStore
+from functions.workflows.models.runs import TERMINAL, AdminRun, AdminRunPage, EnqueueRequest, Run, RunPage
 from ninefold_core.dynamo import ConditionFailed
 from ninefold_core.errors import Conflict, InvalidInput, NotFound
 from ninefold_core.jobs import JobMessage, JobSpec, RunInfo, build_message
@@ -77,9 +77,17 @@ def execute(
     ctx: TenantContext,
     now: Callable[[], float] = time.time,
     rng: Callable[[], float] = random.random,
+    delivery: str | None = None,
 ) -> Outcome:
-    """Run attempt `receive_count` of the message's run; what to do with the message."""
+    """Run the next attempt of the message's run (the run's `attempts` + 1; `receive_count` is the
+    message's SQS receive count, only logged); what to do with the message.
+
+    `delivery`: the SQS message id. A run found `running` by the message that started the attempt
+    is a crash (SQS redelivers it only after the visibility timeout, which covers a whole batch);
+    found by another message (a deferral copy, a replay's), it is a duplicate: that message is
+    deleted, the holder's own message comes back if its worker dies."""
     spec = jobs.get(message.job)
+    job = message.job
     run, _ = store.create(
         new_run(message, spec.retry.max_attempts if spec else 1), idempotency_ttl=message.idempotency_ttl, now=now()
     )
@@ -92,22 +100,23 @@ def execute(
         return Outcome(done=False, visibility=0, reason="failed run")
     if status in TERMINAL:
         return DONE
-    if status == "running":
-        # Another delivery of this message crashed mid-attempt (timeout, OOM): that attempt counts.
-        try:
-            store.transition(message.run_id, "running", {"status": "queued"})
-        except ConditionFailed:
-            return DONE
+    if status == "running" and not _recovered(run, store, delivery, job):
+        return DONE
     if spec is None:
-        return _fail(store, message.run_id, "queued", f"unknown job {message.job!r}", now())
+        return _fail(store, message.run_id, "queued", f"unknown job {message.job!r}", now(), job=job)
     try:
         payload = spec.payload.model_validate(message.payload)
     except ValidationError as exc:
-        return _fail(store, message.run_id, "queued", f"invalid payload: {exc}"[:MAX_ERROR_CHARS], now())
+        return _fail(store, message.run_id, "queued", f"invalid payload: {exc}"[:MAX_ERROR_CHARS], now(), job=job)
 
-    # A replayed run keeps numbering its attempts; its retry budget starts again after `attempt_base`.
+    # Attempts are counted in the run, not by SQS receives (ADR 0013): a receive that ran nothing
+    # (deferred, its batch crashed before reaching it, a duplicate) is no attempt, while an attempt
+    # that crashed mid-way was recorded when it started. A replayed run keeps numbering its
+    # attempts; its retry budget starts again after `attempt_base`.
     base = int(run.get("attempt_base", 0))
-    attempt = max(receive_count + base, int(run.get("attempts", 0)) + 1)
+    attempt = int(run.get("attempts", 0)) + 1
+    if receive_count > attempt - base:
+        logger.info("redelivered without an attempt", extra={"receive_count": receive_count, "attempt": attempt})
     started = now()
     log = list(run.get("attempt_log") or [])
     try:
@@ -118,7 +127,9 @@ def execute(
                 "status": "running",
                 "attempts": attempt,
                 "started_at": run.get("started_at") or iso(started),
-            },
+            }
+            | ({"running_message": delivery} if delivery else {}),
+            job=job,
         )
     except ConditionFailed:
         return DONE  # cancelled meanwhile, or a concurrent delivery took it
@@ -138,10 +149,11 @@ def execute(
                     "attempt_log": log,
                     "next_attempt_at": iso(now() + delay),
                 },
+                job=job,
             )
             logger.warning("job attempt failed; retrying", extra={"attempt": attempt, "delay": delay})
             return Outcome(done=False, visibility=delay, reason=error, ended="retrying")
-        failed = _fail(store, message.run_id, "running", error, now(), log=log)
+        failed = _fail(store, message.run_id, "running", error, now(), log=log, job=job)
         return Outcome(done=False, visibility=0, reason=error, ended=failed.ended)
     finished = now()
     log.append({"attempt": attempt, "started_at": iso(started), "finished_at": iso(finished)})
@@ -149,18 +161,35 @@ def execute(
         message.run_id,
         "running",
         {"status": "succeeded", "finished_at": iso(finished), "result": result, "attempt_log": log},
+        job=job,
     )
     return Outcome(done=True, ended="succeeded")
 
 
+def _recovered(run: dict[str, Any], store: RunStore, delivery: str | None, job: str) -> bool:
+    """A `running` run met again: True when it was put back to `queued` to run the next attempt
+    (the message that started the attempt is back, so that worker crashed: the attempt counts);
+    False when this message is a duplicate (another message holds the run) or another delivery
+    recovered it first -- the message is then deleted."""
+    holder = run.get("running_message")
+    if delivery is not None and holder is not None and holder != delivery:
+        logger.info("duplicate message of a running run; dropped", extra={"holder": holder})
+        return False
+    try:
+        store.transition(str(run["run_id"]), "running", {"status": "queued"}, job=job)
+    except ConditionFailed:
+        return False
+    return True
+
+
 def _fail(
-    store: RunStore, run_id: str, expected: str, error: str, at: float, *, log: list[Any] | None = None
+    store: RunStore, run_id: str, expected: str, error: str, at: float, *, job: str, log: list[Any] | None = None
 ) -> Outcome:
     changes: dict[str, Any] = {"status": "failed", "finished_at": iso(at), "last_error": error, "dead_lettered": True}
     if log is not None:
         changes["attempt_log"] = log
     try:
-        store.transition(run_id, expected, changes)
+        store.transition(run_id, expected, changes, job=job)
     except ConditionFailed:
         return DONE
     logger.error("job run failed", extra={"run_id": run_id, "error": error})
@@ -212,10 +241,13 @@ def get(run_id: str, store: RunStore) -> Run:
 
 
 def cancel(run_id: str, store: RunStore, now: float | None = None) -> Run:
-    get(run_id, store)
+    found = get(run_id, store)
     try:
         changed = store.transition(
-            run_id, "queued", {"status": "cancelled", "finished_at": iso(time.time() if now is None else now)}
+            run_id,
+            "queued",
+            {"status": "cancelled", "finished_at": iso(time.time() if now is None else now)},
+            job=found.job,
         )
     except ConditionFailed:
         raise Conflict("Only a queued run can be cancelled.") from None
@@ -245,6 +277,7 @@ def replay(
                 "replays": found.replays + 1,
                 "replayed_at": iso(at),
             },
+            job=found.job,
         )
     except ConditionFailed:
         current = get(run_id, store)
@@ -283,11 +316,13 @@ def dead_letters(store: RunStore, *, limit: int, cursor: str | None) -> RunPage:
 def page(
     store: RunStore, *, limit: int, cursor: str | None, status: str | None = None, job: str | None = None
 ) -> RunPage:
-    """Newest first. Filters apply within the page, so a filtered page may be short; follow the cursor."""
-    found = store.page(limit=limit, cursor=cursor)
-    items = [
-        Run.model_validate(i)
-        for i in found.items
-        if (status is None or i.get("status") == status) and (job is None or i.get("job") == job)
-    ]
-    return RunPage(items=items, cursor=found.cursor)
+    """Newest first; `status` and `job` select one index partition each (dal/runs.py), so a page
+    is full unless it is the last. A cursor only continues the filter it came from."""
+    found = store.page(limit=limit, cursor=cursor, status=status, job=job)
+    return RunPage(items=[Run.model_validate(i) for i in found.items], cursor=found.cursor)
+
+
+def failed_across_tenants(store: AdminRunStore, *, limit: int, cursor: str | None) -> AdminRunPage:
+    """Operators: the most recent failed runs of every tenant (the caller checked platform:operate)."""
+    found = store.failed(limit=limit, cursor=cursor)
+    return AdminRunPage(items=[AdminRun.model_validate(i) for i in found.items], cursor=found.cursor)

@@ -46,6 +46,17 @@ class RunPage(BaseModel):
     cursor: str | None = None
 
 
+class AdminRun(Run):
+    """A run in the operators' cross-tenant view: which workspace it belongs to."""
+
+    tenant_id: str
+
+
+class AdminRunPage(BaseModel):
+    items: list[AdminRun]
+    cursor: str | None = None
+
+
 class RedriveResult(BaseModel):
     moved: int
 

@@ -40,6 +40,8 @@ DEFAULT_IDEMPOTENCY_TTL_SECONDS: Final = 24 * 3600
 # SQS limits: DelaySeconds <= 15 min, a message's visibility <= 12 h.
 MAX_DELAY_SECONDS: Final = 900
 MAX_VISIBILITY_SECONDS: Final = 12 * 3600
+# Per tenant and job, unless the declaration says otherwise (ADR 0013).
+DEFAULT_CONCURRENCY: Final = 5
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 
@@ -96,6 +98,8 @@ class JobSpec(Generic[PayloadT]):
     timeout: int = 60
     queue: str = DEFAULT_QUEUE
     description: str = ""
+    # Runs of this job one tenant may have in flight at once (the worker's lease slots, ADR 0013).
+    concurrency: int = DEFAULT_CONCURRENCY
 
 
 JOBS: dict[str, JobSpec[Any]] = {}
@@ -109,10 +113,16 @@ def job(
     timeout: int = 60,
     queue: str = DEFAULT_QUEUE,
     description: str = "",
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> Callable[[Callable[[PayloadT, RunInfo], Any]], JobSpec[PayloadT]]:
-    """Declare a job and register it in `JOBS`. Names are `<system>.<verb>`, unique platform-wide."""
+    """Declare a job and register it in `JOBS`. Names are `<system>.<verb>`, unique platform-wide.
+
+    `concurrency`: how many runs of this job ONE tenant may have in flight at once; the worker
+    defers a tenant's further messages (without counting an attempt) until a slot frees."""
     if not 1 <= timeout <= 900:
         raise ValueError("timeout must be 1..900 seconds (a Lambda invocation's limit)")
+    if not 1 <= concurrency <= 1000:
+        raise ValueError("concurrency must be 1..1000 runs per tenant")
 
     def register(fn: Callable[[PayloadT, RunInfo], Any]) -> JobSpec[PayloadT]:
         existing = JOBS.get(name)
@@ -126,6 +136,7 @@ def job(
             timeout=timeout,
             queue=queue,
             description=description or (fn.__doc__ or "").strip(),
+            concurrency=concurrency,
         )
         JOBS[name] = spec
         return spec
@@ -155,6 +166,9 @@ class JobMessage(BaseModel):
     idempotency_key: str | None = Field(default=None, max_length=256)
     idempotency_ttl: int = DEFAULT_IDEMPOTENCY_TTL_SECONDS
     request_id: str | None = None
+    # A firing of a schedule (workflows' schedules): the schedule and the firing's scheduled time.
+    schedule_id: str | None = None
+    scheduled_time: str | None = None
 
 
 def new_run_id() -> str:

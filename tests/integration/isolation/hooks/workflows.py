@@ -1,13 +1,24 @@
 """Workflows' routes in the isolation suite: one seeder enqueues two demo runs and lets them finish,
-another makes a run fail every attempt so that it is dead-lettered."""
+another makes a run fail every attempt so that it is dead-lettered, a third creates two (disabled)
+schedules."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from tests.support.isolation import HarnessError, Tenant, seeder
+from tests.support.isolation import HarnessError, Tenant, body_factory, exempt, seeder, volatile
 
 RUN = "/api/v1/runs/{run_id}"
+
+# A platform operator's route: it needs `platform:operate` granted explicitly, so every tenant
+# (a workspace owner's `*` included) gets 403 and there is no tenant object to cross over to.
+# tests/integration/workflows/test_filters.py checks the owner's 403.
+exempt(
+    "GET",
+    "/api/v1/admin/runs",
+    reason="platform-operator route (platform:operate, never granted by a workspace role): tenants get 403",
+)
 DEAD_LETTER = "/api/v1/dead-letters/{run_id}"
 # More than workflows.echo's largest backoff (max_delay 60 s), less than its visibility timeout.
 BACKOFF = 61
@@ -41,3 +52,35 @@ def dead_letters(cloud: Any, tenant: Tenant) -> list[dict[str, str]]:
     if listed.status != 200:
         raise HarnessError(f"seeding {DEAD_LETTER}: listing dead letters answered {listed.status}")
     return [{"run_id": item["run_id"]} for item in listed.json["items"]]
+
+
+SCHEDULE = "/api/v1/schedules/{schedule_id}"
+volatile("next_runs")  # computed from the clock at each read
+
+
+@seeder(SCHEDULE)
+def schedules(cloud: Any, tenant: Tenant) -> list[dict[str, str]]:
+    """Two schedules, disabled so that they never fire while other tests warp the clock."""
+    for body in (
+        {"job": "workflows.echo", "payload": {"message": "probe"}, "rate": "rate(1 hour)", "enabled": False},
+        {"job": "workflows.echo", "payload": {"message": "probe"}, "cron": "0 9 * * ? *", "timezone": "Europe/Paris"},
+    ):
+        created = tenant.api.request("POST", "/api/v1/schedules", json_body=body)
+        if created.status != 201:
+            raise HarnessError(f"seeding {SCHEDULE}: creating a schedule answered {created.status}")
+        if body.get("enabled", True):
+            disabled = tenant.api.request(
+                "PATCH", f"/api/v1/schedules/{created.json['schedule_id']}", json_body={"enabled": False}
+            )
+            if disabled.status != 200:
+                raise HarnessError(f"seeding {SCHEDULE}: disabling a schedule answered {disabled.status}")
+    listed = tenant.api.request("GET", "/api/v1/schedules?limit=100")
+    if listed.status != 200:
+        raise HarnessError(f"seeding {SCHEDULE}: listing schedules answered {listed.status}")
+    return [{"schedule_id": item["schedule_id"]} for item in listed.json["items"]]
+
+
+@body_factory("PATCH", SCHEDULE)
+def schedule_change(cloud: Any, tenant: Tenant, params: Mapping[str, str]) -> dict[str, Any]:
+    """A valid change (the generated body would name both cron and rate)."""
+    return {"enabled": True, "rate": "rate(5 minutes)", "timezone": "Asia/Tokyo", "payload": {"message": "changed"}}
