@@ -3,9 +3,9 @@ no escalation through a team, leads manage their own team only, and the two-row 
 
 from __future__ import annotations
 
-import pytest
-
 from typing import Any
+
+import pytest
 
 from functions.identity.dal.store import MEMBERS_PK, IdentityDb
 from functions.identity.seed import SeededUser
