@@ -166,7 +166,7 @@ def test_only_workspace_members_join_teams(owner: SeededUser, db: IdentityDb, la
     assert bad.status == 422
 
 
-@pytest.mark.xfail(reason="order-dependent in the full unit run (passes alone); under investigation, see issue notes", strict=False)
+@pytest.mark.xfail(reason="order-dependent in the full unit run (passes alone); see issue notes", strict=False)
 def test_a_stale_member_row_makes_the_membership_change_conflict(
     owner: SeededUser, db: IdentityDb, lambda_context: Any, monkeypatch: Any
 ) -> None:
