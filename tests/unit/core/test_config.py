@@ -34,16 +34,23 @@ def test_an_empty_table_name_is_not_a_default() -> None:
         load_config(BaseConfig, {**GOOD, "TABLE_NAME": ""})
 
 
-def test_importing_handlers_reads_no_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Cold starts stay cheap and imports never fail on a missing variable.
-    import importlib
+def test_importing_handlers_reads_no_configuration() -> None:
+    # Cold starts stay cheap and imports never fail on a missing variable. A fresh interpreter,
+    # as a cold Lambda has: re-importing in this process would leave two copies of each module
+    # (two job registries, two store classes) for the tests that run after this one.
+    import os
+    import subprocess
     import sys
 
-    for key in GOOD:
-        monkeypatch.delenv(key, raising=False)
-    for module in [m for m in sys.modules if m.startswith("functions.")]:
-        del sys.modules[module]
-    importlib.import_module("functions.identity.handlers.api")
-    importlib.import_module("functions.identity.handlers.authorizer")
-    importlib.import_module("functions.safety.handlers.api")
-    importlib.import_module("functions.safety.handlers.audit_consumer")
+    env = {k: v for k, v in os.environ.items() if k not in GOOD}
+    handlers = [
+        "functions.identity.handlers.api",
+        "functions.identity.handlers.authorizer",
+        "functions.safety.handlers.api",
+        "functions.safety.handlers.audit_consumer",
+        "functions.workflows.handlers.api",
+        "functions.workflows.handlers.worker",
+    ]
+    code = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
+    done = subprocess.run([sys.executable, "-c", code, *handlers], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

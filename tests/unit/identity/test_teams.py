@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from functions.identity.dal.store import MEMBERS_PK, IdentityDb
 from functions.identity.seed import SeededUser
 from ninefold_core.tenant import TenantContext
@@ -166,7 +164,6 @@ def test_only_workspace_members_join_teams(owner: SeededUser, db: IdentityDb, la
     assert bad.status == 422
 
 
-@pytest.mark.xfail(reason="order-dependent in the full unit run (passes alone); see issue notes", strict=False)
 def test_a_stale_member_row_makes_the_membership_change_conflict(
     owner: SeededUser, db: IdentityDb, lambda_context: Any, monkeypatch: Any
 ) -> None:

@@ -115,7 +115,6 @@ def call(path: str, ctx: TenantContext, lambda_context: Any, **query: str) -> tu
     return response["statusCode"], json.loads(response["body"])
 
 
-@pytest.mark.xfail(reason="order-dependent in the full unit run (passes alone); see issue notes", strict=False)
 def test_the_admin_route_is_for_operators_only(
     queues_env: tuple[str, str], history: dict[str, list[str]], lambda_context: Any
 ) -> None:
@@ -128,7 +127,6 @@ def test_the_admin_route_is_for_operators_only(
     assert {r["tenant_id"] for r in body["items"]} == {"tenant-aaaa", "tenant-bbbb"}
 
 
-@pytest.mark.xfail(reason="order-dependent in the full unit run (passes alone); see issue notes", strict=False)
 def test_the_list_route_filters_and_rejects_an_unknown_status(
     queues_env: tuple[str, str], history: dict[str, list[str]], lambda_context: Any
 ) -> None:
