@@ -16,13 +16,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from localcloud import schedule_expressions as sx
 from localcloud.clients import Clients
 from localcloud.clock import WarpClock
 from localcloud.events import EventDispatcher, iso_time, scheduled_event
 from localcloud.intrinsics import ACCOUNT_ID, REGION
 from localcloud.targets import TargetSender
 from localcloud.workers import Worker
+from ninefold_core import schedule_expressions as sx
 
 log = logging.getLogger("localcloud.scheduler")
 
@@ -211,6 +211,7 @@ class Scheduler(Worker):
         tracked = self._track(key, expression, timezone, now, start)
         try:
             parsed = self._expression(expression)
+            sx.zone(timezone or "UTC")
         except sx.ScheduleExpressionError as exc:
             log.warning("schedule %s: %s", key, exc)
             tracked.last = now

@@ -35,8 +35,8 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from functions.workflows.dal.schedules import ScheduleStore
-from functions.workflows.logic import expressions
 from functions.workflows.models.schedules import Schedule, ScheduleCreate, SchedulePage, ScheduleUpdate
+from ninefold_core import schedule_expressions as expressions
 from ninefold_core.dynamo import ConditionFailed
 from ninefold_core.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from ninefold_core.events import new_envelope
@@ -80,7 +80,7 @@ def expression_of(cron: str | None, rate: str | None) -> str:
             return expressions.cron_expression(cron)
         if rate is not None:
             return expressions.rate_expression(rate)
-    except expressions.ExpressionError as exc:
+    except expressions.ScheduleExpressionError as exc:
         raise InvalidInput(f"The schedule is not valid: {exc}.") from None
     raise InvalidInput("Give a cron or a rate.")
 
@@ -88,7 +88,7 @@ def expression_of(cron: str | None, rate: str | None) -> str:
 def checked_timezone(name: str) -> str:
     try:
         expressions.zone(name)
-    except expressions.ExpressionError as exc:
+    except expressions.ScheduleExpressionError as exc:
         raise InvalidInput(f"The time zone is not valid: {exc}.") from None
     return name
 

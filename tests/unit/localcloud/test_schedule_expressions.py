@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from localcloud.schedule_expressions import At, Cron, Rate, ScheduleExpressionError, next_fire, parse
+from ninefold_core.schedule_expressions import At, Cron, Rate, ScheduleExpressionError, next_fire, parse
 
 pytestmark = pytest.mark.unit
 

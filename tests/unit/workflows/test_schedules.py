@@ -12,9 +12,10 @@ import pytest
 
 from functions.workflows import jobs as _declared  # noqa: F401  (registers the jobs in JOBS)
 from functions.workflows.dal.schedules import ScheduleStore
-from functions.workflows.logic import expressions, schedules
+from functions.workflows.logic import schedules
 from functions.workflows.models.schedules import ScheduleCreate, ScheduleUpdate
 from ninefold_core import aws
+from ninefold_core import schedule_expressions as expressions
 from ninefold_core.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from ninefold_core.jobs import JOBS, JobMessage, build_message
 from ninefold_core.tenant import TenantContext
