@@ -336,28 +336,18 @@ def accept_signed_in(
         raise InvalidToken()
     if store.member(ctx.user_id) is not None:
         raise Conflict("You are already a member of this workspace.")
-    current = db.sessions.get(sessions.hash_token(current_token)) if current_token else None
-    if current is None or current["session_id"] != ctx.session_id:
-        raise Conflict("Accept an invitation from a signed-in session.")
     actor = in_tenant(ctx, store.tenant_id)
-    issued, session_ops = sessions.open_ops(
+    issued, session_ops = sessions.move_ops(
         db,
-        user_id=ctx.user_id,
-        tenant_id=store.tenant_id,
-        generation=int(current.get("generation", 0)),
+        ctx,
+        store.tenant_id,
+        current_token=current_token,
         policy=policy,
         request=request,
         now=now,
-        replaces=current,
-        replaced_because="workspace-switch",
-        created_because="invitation-accepted",
-        stepped_up=False,
+        because="invitation-accepted",
     )
-    ops = [
-        *_accept_ops(db, store, invitation, user, actor, now),
-        *session_ops,
-        db.users.update_op(ctx.user_id, {"last_tenant_id": store.tenant_id}),
-    ]
+    ops = [*_accept_ops(db, store, invitation, user, actor, now), *session_ops]
     try:
         db.transact(ops)
     except ConditionFailed:

@@ -35,7 +35,7 @@ from functions.identity.logic.common import RequestInfo, digest, in_tenant, now_
 from functions.identity.models.api import SessionInfo, SessionList
 from functions.identity.models.roles import platform_permissions
 from ninefold_core.dynamo import ConditionFailed
-from ninefold_core.errors import NotFound, Unauthorized
+from ninefold_core.errors import Forbidden, NotFound, Unauthorized
 from ninefold_core.events import new_envelope
 from ninefold_core.events.schemas.identity import (
     SessionCreated,
@@ -291,6 +291,42 @@ def issue(
     )
     db.transact(ops)
     return issued
+
+
+def move_ops(
+    db: IdentityDb,
+    ctx: TenantContext,
+    tenant_id: str,
+    *,
+    current_token: str | None,
+    policy: SessionPolicy,
+    request: RequestInfo,
+    now: float,
+    because: SessionCreatedReason,
+) -> tuple[IssuedSession, list[dict[str, Any]]]:
+    """Move the caller's session into another workspace (switch, delete, accept an invitation).
+
+    The session this request was made with is replaced by a new one in `tenant_id` (not stepped up:
+    the move proves nothing about the person), and sign-in will land there next time. For the
+    caller's transaction; it fails if the old session ended meanwhile.
+    """
+    current = db.sessions.get(hash_token(current_token)) if current_token else None
+    if current is None or current["session_id"] != ctx.session_id:
+        raise Forbidden("Only a signed-in session can move to another workspace.")
+    issued, ops = open_ops(
+        db,
+        user_id=ctx.user_id,
+        tenant_id=tenant_id,
+        generation=int(current.get("generation", 0)),
+        policy=policy,
+        request=request,
+        now=now,
+        replaces=current,
+        replaced_because="workspace-switch",
+        created_because=because,
+        stepped_up=False,
+    )
+    return issued, [*ops, db.users.update_op(ctx.user_id, {"last_tenant_id": tenant_id})]
 
 
 def rotate(

@@ -10,7 +10,7 @@ from typing import Any
 from functions.identity.dal.store import IdentityDb, WorkspaceStore, workspaces_of
 from functions.identity.logic.access import store_for
 from functions.identity.logic.common import RequestInfo, in_tenant, now_or
-from functions.identity.logic.sessions import IssuedSession, SessionPolicy, hash_token, open_ops
+from functions.identity.logic.sessions import IssuedSession, SessionPolicy, move_ops
 from functions.identity.models.api import RenameWorkspace, Workspace
 from functions.identity.models.workspaces import CreateWorkspace, WorkspaceDeletion, WorkspaceList, WorkspaceSummary
 from ninefold_core.dynamo import ConditionFailed
@@ -165,24 +165,16 @@ def switch(
 ) -> IssuedSession:
     """Move the caller's session to another of their workspaces: a new session there, the old one ends."""
     _active_member_store(db, tenant_id, ctx.user_id)
-    current = db.sessions.get(hash_token(current_token)) if current_token else None
-    if current is None or current["session_id"] != ctx.session_id:
-        raise Forbidden("Only a browser or API session can switch workspaces.")
-    issued, ops = open_ops(
+    issued, ops = move_ops(
         db,
-        user_id=ctx.user_id,
-        tenant_id=tenant_id,
-        generation=int(current.get("generation", 0)),
+        ctx,
+        tenant_id,
+        current_token=current_token,
         policy=policy,
         request=request,
         now=now_or(now),
-        replaces=current,
-        replaced_because="workspace-switch",
-        created_because="workspace-switch",
-        stepped_up=False,
+        because="workspace-switch",
     )
-    # Sign-in lands in the workspace the user used last.
-    ops.append(db.users.update_op(ctx.user_id, {"last_tenant_id": tenant_id}))
     try:
         db.transact(ops)
     except ConditionFailed:
@@ -214,23 +206,17 @@ def delete(
     others = [w for w in list_mine(db, ctx).items if w.status == "active" and w.workspace_id != ctx.tenant_id]
     if not others:
         raise Conflict("This is your only workspace. Create or join another one before deleting it.")
-    current = db.sessions.get(hash_token(current_token)) if current_token else None
-    if current is None or current["session_id"] != ctx.session_id:
-        raise Forbidden("Delete a workspace from a signed-in session.")
     target = others[0].workspace_id
     purge_at = int(now) + grace_seconds
-    issued, session_ops = open_ops(
+    issued, session_ops = move_ops(
         db,
-        user_id=ctx.user_id,
-        tenant_id=target,
-        generation=int(current.get("generation", 0)),
+        ctx,
+        target,
+        current_token=current_token,
         policy=policy,
         request=request,
         now=now,
-        replaces=current,
-        replaced_because="workspace-switch",
-        created_because="workspace-switch",
-        stepped_up=False,
+        because="workspace-switch",
     )
     ops = [
         store.update_op(
@@ -239,7 +225,6 @@ def delete(
         ),
         outbox_op(store.repo, new_envelope(WorkspaceDeleted(workspace_id=ctx.tenant_id, purge_at=purge_at), ctx)),
         *session_ops,
-        db.users.update_op(ctx.user_id, {"last_tenant_id": target}),
     ]
     try:
         db.transact(ops)
