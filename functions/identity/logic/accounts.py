@@ -472,9 +472,7 @@ def disable_user(db: IdentityDb, user_id: str, *, reason: str, actor: TenantCont
     sessions.clean_up(db, user_id, below_generation=generation + 1, reason="user-disabled", actor=actor)
 
 
-def enable_user(
-    db: IdentityDb, user_id: str, *, reason: str, actor: TenantContext, now: float | None = None
-) -> None:
+def enable_user(db: IdentityDb, user_id: str, *, reason: str, actor: TenantContext, now: float | None = None) -> None:
     """Let a disabled user sign in again (platform operators). Their old sessions stay ended."""
     now = now_or(now)
     user = db.users.get(user_id)

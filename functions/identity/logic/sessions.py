@@ -363,7 +363,6 @@ def impersonator_of(session: Mapping[str, Any]) -> Actor:
     return Actor(user_id=str(session["impersonator_id"]), reason=str(session.get("impersonation_reason", "")))
 
 
-
 # --- the authorizer's view -----------------------------------------------------------------
 
 

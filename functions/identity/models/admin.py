@@ -11,10 +11,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from functions.identity.models.api import SessionIssued
+from functions.identity.models.api import USER_ID_PATTERN, SessionIssued
+from ninefold_core.tenant import TENANT_ID_PATTERN as TENANT_ID
 
-USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-TENANT_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+TENANT_ID_PATTERN = TENANT_ID.pattern
 MIN_MINUTES, MAX_MINUTES, DEFAULT_MINUTES = 1, 60, 30
 
 UserId = Annotated[str, Field(min_length=1, max_length=64, pattern=USER_ID_PATTERN)]

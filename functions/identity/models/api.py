@@ -14,6 +14,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from functions.identity.logic.passwords import MAX_LENGTH, MIN_LENGTH, policy_problem
 
 MAX_EMAIL_LENGTH = 254
+# Every user id is `usr_` + an opaque suffix (sign-up: 20 hex; seeds and tests: readable names).
+USER_ID_PATTERN = r"^usr_[A-Za-z0-9_-]{1,64}$"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
 
 
@@ -55,13 +57,16 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _trimmed(value: str | None) -> str | None:
-    if value is None:
-        return None
+def not_blank(value: str) -> str:
+    """The value without surrounding whitespace; a value that is only whitespace is refused."""
     value = value.strip()
     if not value:
         raise ValueError("must not be blank")
     return value
+
+
+def _trimmed(value: str | None) -> str | None:
+    return None if value is None else not_blank(value)
 
 
 class RenameWorkspace(_Request):
@@ -70,10 +75,7 @@ class RenameWorkspace(_Request):
     @field_validator("name")
     @classmethod
     def _trimmed(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("name must not be blank")
-        return value
+        return not_blank(value)
 
 
 class SignUpRequest(_Request):

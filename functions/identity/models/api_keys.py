@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from functions.identity.models.api import not_blank
 from functions.identity.models.roles import PERMISSIONS, RESOURCES, is_known_permission
 
 DEFAULT_LIFETIME_DAYS = 90
@@ -34,10 +35,7 @@ class CreateApiKey(BaseModel):
     @field_validator("name")
     @classmethod
     def _trimmed(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("name must not be blank")
-        return value
+        return not_blank(value)
 
     @field_validator("permissions")
     @classmethod

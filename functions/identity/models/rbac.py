@@ -17,7 +17,6 @@ from functions.identity.models.roles import BUILT_IN_ROLES, PERMISSIONS, RESOURC
 
 ROLE_ID_PATTERN = r"^role_[a-f0-9]{20}$"
 TEAM_ID_PATTERN = r"^team_[a-f0-9]{20}$"
-USER_ID_PATTERN = r"^usr_[A-Za-z0-9_-]{1,64}$"
 ROLE_REF_PATTERN = r"^(owner|admin|member|billing|role_[a-f0-9]{20})$"
 MAX_PERMISSIONS = 50
 MAX_TEAM_ROLES = 20

@@ -7,31 +7,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from functions.identity.models.api import Email, NewPassword, OneTimeToken
+from functions.identity.models.api import Email, NewPassword, OneTimeToken, not_blank
 
-RoleId = str
 WorkspaceStatus = Literal["active", "deleted"]
 InvitationStatus = Literal["pending", "accepted", "revoked", "expired"]
-ROLE_PATTERN = r"^(owner|admin|member|billing|role_[a-f0-9]{16,32})$"
 
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _trimmed_name(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be blank")
-    return value
-
-
 def _distinct_roles(value: list[str]) -> list[str]:
-    seen: list[str] = []
-    for role in value:
-        if role not in seen:
-            seen.append(role)
-    return seen
+    return list(dict.fromkeys(value))  # first occurrence wins, order kept
 
 
 class CreateWorkspace(_Request):
@@ -40,7 +27,7 @@ class CreateWorkspace(_Request):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        return _trimmed_name(value)
+        return not_blank(value)
 
 
 class WorkspaceSummary(BaseModel):
@@ -140,4 +127,4 @@ class AcceptInvitationNewAccount(_Request):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str | None) -> str | None:
-        return None if value is None else _trimmed_name(value)
+        return None if value is None else not_blank(value)

@@ -15,12 +15,12 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from functions.identity.handlers.routes import web
 from functions.identity.logic import impersonation
 from functions.identity.models.admin import (
-    USER_ID_PATTERN,
     AdminUser,
     ChangeUserState,
     ImpersonationIssued,
     StartImpersonation,
 )
+from functions.identity.models.api import USER_ID_PATTERN
 from ninefold_core.http import tenant_context
 
 router = APIGatewayHttpRouter()

@@ -10,13 +10,13 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from functions.identity.handlers.routes import web
 from functions.identity.logic import members
+from functions.identity.models.api import USER_ID_PATTERN as USER_ID
 from functions.identity.models.workspaces import Member, MemberList, MemberRoles
 from ninefold_core.http import tenant_context
 from ninefold_core.tenant import require
 
 router = APIGatewayHttpRouter()
 TAGS = ["identity"]
-USER_ID = r"^usr_[A-Za-z0-9_-]{1,40}$"
 
 
 @router.get("/api/v1/members", tags=TAGS, summary="The workspace's members and its seat count")

@@ -12,9 +12,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from functions.identity.dal.store import WorkspaceStore
 from functions.identity.handlers.routes import web
 from functions.identity.logic import teams
+from functions.identity.models.api import USER_ID_PATTERN
 from functions.identity.models.rbac import (
     TEAM_ID_PATTERN,
-    USER_ID_PATTERN,
     CreateTeam,
     SetTeamMember,
     Team,

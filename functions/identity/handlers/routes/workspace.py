@@ -14,9 +14,9 @@ from functions.identity.logic import step_up, workspaces
 from functions.identity.models.api import RenameWorkspace, SessionIssued, Workspace
 from functions.identity.models.workspaces import CreateWorkspace, WorkspaceDeletion, WorkspaceList
 from ninefold_core.http import tenant_context
-from ninefold_core.tenant import require
+from ninefold_core.tenant import TENANT_ID_PATTERN, require
 
-TENANT_ID = r"^[A-Za-z0-9_-]{8,64}$"
+TENANT_ID = TENANT_ID_PATTERN.pattern
 
 router = APIGatewayHttpRouter()
 TAGS = ["identity"]
@@ -76,9 +76,7 @@ def switch_workspace(workspace_id: Annotated[str, Path(pattern=TENANT_ID)]) -> R
     return web.session_response(router, issued, ctx)
 
 
-@router.post(
-    "/api/v1/workspaces/<workspace_id>/restore", tags=TAGS, summary="Restore a deleted workspace (owners)"
-)
+@router.post("/api/v1/workspaces/<workspace_id>/restore", tags=TAGS, summary="Restore a deleted workspace (owners)")
 def restore_workspace(workspace_id: Annotated[str, Path(pattern=TENANT_ID)]) -> Workspace:
     return workspaces.restore(web.db(router), tenant_context(router), workspace_id)
 
