@@ -2,7 +2,7 @@
 // Browsers sign in with email + password: the session lives in the HttpOnly `__Host-nf_session`
 // cookie and every write echoes the `nf_csrf` cookie as `X-CSRF-Token`. An API token pasted under
 // "Use an API token instead" is sent as a bearer token instead (kept in sessionStorage).
-import { $, TOKEN_KEY, api, cell, onSubmit, pages, when } from "./lib.js";
+import { $, TOKEN_KEY, api, cell, onSubmit, pages, when, withStepUp } from "./lib.js";
 
 const PUBLIC_VIEWS = new Set(["sign-in", "sign-up", "check-email", "verify", "reset-request", "reset-confirm"]);
 let signedIn = false;
@@ -344,10 +344,9 @@ $("revoke-all").addEventListener("click", async () => {
 });
 
 onSubmit("password-form", "password-error", async () => {
-  await api("POST", "/v1/me/password", {
-    current_password: $("current-password").value,
-    new_password: $("new-password").value,
-  });
+  // With two-factor on, a password change needs a recent step-up: withStepUp asks for a code.
+  const body = { current_password: $("current-password").value, new_password: $("new-password").value };
+  await withStepUp(() => api("POST", "/v1/me/password", body));
   $("current-password").value = "";
   $("new-password").value = "";
   // Changing the password ends every session, this one included.

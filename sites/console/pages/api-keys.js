@@ -1,28 +1,5 @@
 // The workspace's API keys: list (name, prefix, scopes, dates), create (the key is shown once), revoke.
-import * as lib from "../lib.js";
-
-const { $, api, button, cell, definePage, onSubmit, when } = lib;
-
-// The permission catalogue (functions/identity/models/roles.py), used when GET /v1/permissions is not there.
-const CATALOGUE = [
-  ["workspace:read", "See the workspace"],
-  ["workspace:update", "Rename the workspace"],
-  ["members:read", "See members and teams"],
-  ["members:invite", "Invite people and revoke invitations"],
-  ["members:update", "Change members' roles"],
-  ["members:remove", "Remove members"],
-  ["roles:read", "See custom roles"],
-  ["roles:manage", "Create, change and delete custom roles"],
-  ["teams:manage", "Create, change and delete teams and their members"],
-  ["api_keys:read", "See the workspace's API keys"],
-  ["api_keys:manage", "Create and revoke API keys"],
-  ["audit:read", "Read the audit log"],
-  ["jobs:read", "See background job runs"],
-  ["jobs:run", "Start and replay job runs"],
-  ["jobs:cancel", "Cancel queued job runs"],
-  ["billing:read", "See plans, invoices and usage"],
-  ["billing:manage", "Change the plan and payment details"],
-];
+import { $, api, button, cell, definePage, onSubmit, when, withStepUp } from "../lib.js";
 
 // A key never holds more than its creator: scopes the person lacks are shown but cannot be ticked.
 function holds(held, permission) {
@@ -30,18 +7,10 @@ function holds(held, permission) {
   return held.has(permission) || held.has(`${resource}:*`) || held.has("*");
 }
 
+// The catalogue comes from the API (functions/identity/models/roles.py is its one source).
 async function permissionChoices() {
-  try {
-    const found = await api("GET", "/v1/permissions");
-    const items = Array.isArray(found) ? found : found && (found.permissions || found.items);
-    const choices = (items || [])
-      .map((p) => (typeof p === "string" ? [p, ""] : [p.permission || p.name || p.id, p.description || ""]))
-      .filter(([name]) => typeof name === "string" && name.includes(":"));
-    if (choices.length) return choices;
-  } catch {
-    // not available (yet): the built-in catalogue below
-  }
-  return CATALOGUE;
+  const catalogue = await api("GET", "/v1/permissions");
+  return catalogue.permissions.map((p) => [p.permission, p.description]);
 }
 
 async function loadScopes() {
@@ -178,12 +147,9 @@ definePage({
       const create = () => api("POST", "/v1/api-keys", body);
       let created;
       try {
-        created = typeof lib.withStepUp === "function" ? await lib.withStepUp(create) : await create();
+        created = await withStepUp(create);
       } catch (error) {
         const data = error.data || {};
-        if (error.status === 403 && String(data.type || data.code || "").endsWith("step-up-required")) {
-          throw new Error("Creating a key needs you to confirm it is you: sign out and in again, then retry.");
-        }
         if (error.status === 403 && data.missing_permissions) {
           throw new Error(`You do not have: ${data.missing_permissions.join(", ")}.`);
         }

@@ -1,9 +1,5 @@
 // The caller's workspaces: switch, create, delete the current one, restore a deleted one.
-import { $, api, button, cell, definePage, onSubmit, when } from "../lib.js";
-import * as lib from "../lib.js";
-
-// Sensitive actions may ask to confirm it is you first (lib.withStepUp, when present).
-const stepUp = (fn) => (typeof lib.withStepUp === "function" ? lib.withStepUp(fn) : fn());
+import { $, api, button, cell, definePage, onSubmit, when, withStepUp } from "../lib.js";
 
 async function switchTo(workspace) {
   await api("POST", `/v1/workspaces/${encodeURIComponent(workspace.workspace_id)}/switch`);
@@ -79,7 +75,7 @@ definePage({
       $("delete-workspace-error").textContent = "";
       if (!window.confirm("Delete this workspace? Its members lose access until an owner restores it.")) return;
       try {
-        await stepUp(() => api("DELETE", "/v1/workspace"));
+        await withStepUp(() => api("DELETE", "/v1/workspace")); // a sensitive action: may ask to confirm it is you
         location.hash = "#/workspaces";
         location.reload();
       } catch (error) {
