@@ -7,6 +7,8 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -14,10 +16,12 @@ from stacks import routes
 from stacks.constants import handler_path
 from stacks.system import Platform, SystemStack
 
-# The authorizer slides a session's idle window: it may update these attributes of session rows
-# (`P#session#<hash>`) and nothing else.
-SESSION_KEY_PREFIX = "P#session#"
-SESSION_TOUCH_ATTRIBUTES = ("pk", "sk", "last_seen_at", "ttl")
+# What the authorizer may write, and nothing else: (leading key, attributes).
+AUTHORIZER_WRITES = (
+    ("P#session#*", ("pk", "sk", "last_seen_at", "ttl")),  # slide a session's idle window
+    ("T#*#API_KEYS", ("pk", "sk", "last_used_at")),  # stamp an API key's last use
+    ("P#usage#*", ("pk", "sk", "calls", "tenant_id", "hour", "ttl")),  # count a workspace's API call
+)
 # argon2id at 19 MiB / t=2 is CPU-bound; Lambda's CPU share grows with memory.
 API_MEMORY_MB = 1024
 
@@ -35,32 +39,22 @@ class IdentityStack(SystemStack):
             timeout=cdk.Duration.seconds(5),
             description="Resolves the caller's session (bearer or cookie) to a tenant context for every API route",
         )
-        # Sessions and API keys live in this table; the authorizer reads them and slides sessions.
+        # Sessions and API keys live in this table; the authorizer reads them, and makes three
+        # narrow writes: each to one kind of row, of named attributes only.
         self.grant_table_read(authorizer_function)
-        authorizer_function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:UpdateItem"],
-                resources=[self.table.table_arn],
-                conditions={
-                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{SESSION_KEY_PREFIX}*"]},
-                    "ForAllValues:StringEquals": {"dynamodb:Attributes": list(SESSION_TOUCH_ATTRIBUTES)},
-                    # Nothing read back through the write beyond the attributes it may touch.
-                    "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]},
-                },
+        for leading_key, attributes in AUTHORIZER_WRITES:
+            authorizer_function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:UpdateItem"],
+                    resources=[self.table.table_arn],
+                    conditions={
+                        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [leading_key]},
+                        "ForAllValues:StringEquals": {"dynamodb:Attributes": list(attributes)},
+                        # Nothing read back through the write beyond the attributes it may touch.
+                        "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]},
+                    },
+                )
             )
-        )
-        # ...and stamps an API key's last use (its tenant row, that one attribute, at most once a minute).
-        authorizer_function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:UpdateItem"],
-                resources=[self.table.table_arn],
-                conditions={
-                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["T#*#API_KEYS"]},
-                    "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "sk", "last_used_at"]},
-                    "StringEqualsIfExists": {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]},
-                },
-            )
-        )
         self.authorizer = authorizers.HttpLambdaAuthorizer(
             "IdentityAuthorizer",
             authorizer_function,
@@ -91,6 +85,25 @@ class IdentityStack(SystemStack):
         for route_key, reason in routes.IDENTITY.public.items():
             self.routes(api, [route_key], public_reason=reason)
         self._without_identity_source()
+        self._usage_reporter()
+
+    def _usage_reporter(self) -> None:
+        """Hourly, each workspace's API calls of the finished hours become `usage.api_calls_recorded`."""
+        reporter = self.function(
+            "IdentityUsageReporter",
+            handler_path(self.system, "usage_reporter"),
+            timeout=cdk.Duration.seconds(60),
+            description="Reports each workspace's API calls per hour as events (billing usage)",
+        )
+        self.grant_table_read_write(reporter)
+        events.Rule(
+            self,
+            "IdentityUsageSchedule",
+            # Five minutes past: calls stamped at the hour's edge by a skewed clock are in by then.
+            schedule=events.Schedule.cron(minute="5"),
+            targets=[targets.LambdaFunction(reporter, retry_attempts=2)],
+            description="Report the finished hours' API calls per workspace",
+        )
 
     def _without_identity_source(self) -> None:
         """Leave `IdentitySource` out of the template rather than send an empty list."""

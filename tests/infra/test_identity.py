@@ -15,6 +15,7 @@ pytestmark = pytest.mark.infra
 AUTHORIZER = "functions.identity.handlers.authorizer.handler"
 API = "functions.identity.handlers.api.handler"
 RELAY = "ninefold_core.events.relay.handler"
+USAGE_REPORTER = "functions.identity.handlers.usage_reporter.handler"
 
 
 def test_table_has_gsi1_on_gsi1pk_gsi1sk(identity: Template) -> None:
@@ -29,7 +30,7 @@ def test_table_has_gsi1_on_gsi1pk_gsi1sk(identity: Template) -> None:
 
 def test_functions_and_timeouts(identity: Template) -> None:
     functions = functions_by_handler(identity)
-    assert set(functions) == {AUTHORIZER, API, RELAY}
+    assert set(functions) == {AUTHORIZER, API, RELAY, USAGE_REPORTER}
     assert functions[AUTHORIZER]["Properties"]["Timeout"] == 5
     assert functions[API]["Properties"]["Timeout"] == 10
 
@@ -105,8 +106,9 @@ def test_authorizer_reads_its_table_and_may_only_slide_session_rows(identity: Te
         for s in statements
         if s["Action"] == "dynamodb:UpdateItem"
     }
-    # Two narrow writes: slide a session's idle window, stamp an API key's last use. Nothing else.
-    assert set(updates) == {("P#session#*",), ("T#*#API_KEYS",)}
+    # Three narrow writes: slide a session's idle window, stamp an API key's last use, count a
+    # workspace's API call. Nothing else.
+    assert set(updates) == {("P#session#*",), ("T#*#API_KEYS",), ("P#usage#*",)}
     read_back = {"dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]}
     assert updates[("P#session#*",)]["Condition"] == {
         "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["P#session#*"]},
@@ -118,7 +120,22 @@ def test_authorizer_reads_its_table_and_may_only_slide_session_rows(identity: Te
         "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "sk", "last_used_at"]},
         "StringEqualsIfExists": read_back,
     }
+    assert updates[("P#usage#*",)]["Condition"]["ForAllValues:StringEquals"] == {
+        "dynamodb:Attributes": ["pk", "sk", "calls", "tenant_id", "hour", "ttl"]
+    }
     assert "/index/" not in json.dumps([u["Resource"] for u in updates.values()])
+
+
+def test_the_usage_reporter_runs_hourly_after_the_hour(identity: Template) -> None:
+    rules = identity.find_resources("AWS::Events::Rule", {"Properties": {"ScheduleExpression": "cron(5 * * * ? *)"}})
+    (rule,) = rules.values()
+    (target,) = rule["Properties"]["Targets"]
+    (reporter,) = [
+        logical_id
+        for logical_id, resource in identity.find_resources("AWS::Lambda::Function").items()
+        if resource["Properties"].get("Handler") == USAGE_REPORTER
+    ]
+    assert target["Arn"] == {"Fn::GetAtt": [reporter, "Arn"]}
 
 
 def test_table_grants_name_the_table_and_its_index_not_wildcards(identity: Template) -> None:

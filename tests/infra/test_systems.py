@@ -125,6 +125,7 @@ def test_api_gateway_may_invoke_each_route_path_only(system: tuple[str, Template
     source_arns = [
         p["Properties"]["SourceArn"]["Fn::Join"][1][-1]
         for p in template.find_resources("AWS::Lambda::Permission").values()
-        if "/authorizers/" not in str(p["Properties"]["SourceArn"])
+        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+        and "/authorizers/" not in str(p["Properties"]["SourceArn"])
     ]
     assert sorted(source_arns) == sorted(f"/*/*{path}" for path in routes)

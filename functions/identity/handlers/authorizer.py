@@ -20,8 +20,9 @@ from typing import Any
 
 from functions.identity.config import IdentityConfig
 from functions.identity.dal.store import IdentityDb
-from functions.identity.logic import api_keys, sessions
+from functions.identity.logic import api_keys, sessions, usage
 from ninefold_core.observability import lambda_handler, logger
+from ninefold_core.tenant import TenantContext
 
 DENY: dict[str, Any] = {"isAuthorized": False}
 
@@ -48,7 +49,7 @@ def handler(event: dict[str, Any], context: Any, config: IdentityConfig) -> dict
         logger.info("denied: cookie write without a matching CSRF token")
         return DENY
     sessions.touch(db, found.session, policy)
-    return {"isAuthorized": True, "context": found.ctx.to_authorizer_context()}
+    return _allow(db, found.ctx)
 
 
 def _api_key(headers: dict[str, str], db: IdentityDb) -> dict[str, Any]:
@@ -58,4 +59,10 @@ def _api_key(headers: dict[str, str], db: IdentityDb) -> dict[str, Any]:
     if ctx is None:
         logger.info("denied: malformed, unknown, revoked or expired API key")
         return DENY
+    return _allow(db, ctx)
+
+
+def _allow(db: IdentityDb, ctx: TenantContext) -> dict[str, Any]:
+    """Authorized: the request counts as one API call of its workspace (billing usage)."""
+    usage.count_api_call(db, ctx.tenant_id)
     return {"isAuthorized": True, "context": ctx.to_authorizer_context()}

@@ -139,3 +139,16 @@ def test_increment_counts_atomically_from_nothing(table: str) -> None:
     assert repo.get(("ip", "1.2.3.4"), "throttle") == {"failures": 2, "last": 6, "ttl": 101}
     with pytest.raises(ValueError, match="key attribute"):
         repo.increment(("x",), "throttle", "pk")
+
+
+def test_an_expected_none_means_the_attribute_is_absent(table: str) -> None:
+    repo = PlatformRepository(table, "counter")
+    repo.put(("c",), "c", {"calls": 3})
+    # Only the first of two writers that both saw no `reported` commits.
+    repo.transact([repo.update_op(("c",), "c", {"reported": 3}, expected={"calls": 3, "reported": None})])
+    with pytest.raises(ConditionFailed):
+        repo.transact([repo.update_op(("c",), "c", {"reported": 3}, expected={"calls": 3, "reported": None})])
+    with pytest.raises(ConditionFailed):
+        repo.transact([repo.delete_op(("c",), "c", expected={"reported": None})])
+    repo.transact([repo.delete_op(("c",), "c", expected={"calls": 3})])
+    assert repo.get(("c",), "c") is None

@@ -95,6 +95,19 @@ class ConditionFailed(Conflict):
     """A guarded write found the item in another state than expected."""
 
 
+def _expectations(expected: Mapping[str, Any] | None, names: dict[str, str], values: dict[str, Any]) -> list[str]:
+    """Conditions that each `expected` attribute still has its value; `None` means it is absent."""
+    conditions = []
+    for i, (name, value) in enumerate((expected or {}).items()):
+        names[f"#e{i}"] = name
+        if value is None:
+            conditions.append(f"attribute_not_exists(#e{i})")
+        else:
+            values[f":e{i}"] = value
+            conditions.append(f"#e{i} = :e{i}")
+    return conditions
+
+
 def _key(prefix: str, parts: Sequence[str]) -> str:
     for part in parts:
         if not part:
@@ -307,11 +320,7 @@ class _Repository:
             names[f"#a{i}"] = name
             values[f":a{i}"] = value
             sets.append(f"#a{i} = :a{i}")
-        conditions = ["attribute_exists(pk)"]
-        for i, (name, value) in enumerate((expected or {}).items()):
-            names[f"#e{i}"] = name
-            values[f":e{i}"] = value
-            conditions.append(f"#e{i} = :e{i}")
+        conditions = ["attribute_exists(pk)", *_expectations(expected, names, values)]
         return {
             "Update": {
                 "TableName": self.table_name,
@@ -329,17 +338,15 @@ class _Repository:
         """A transactional delete; `must_exist`/`expected` make it fail (and the transaction with it)
         when another writer got there first, which is what makes a one-time token single-use."""
         op: dict[str, Any] = {"TableName": self.table_name, "Key": serialize(self._keys(pk, sk))}
-        conditions = ["attribute_exists(pk)"] if must_exist or expected else []
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
-        for i, (name, value) in enumerate((expected or {}).items()):
-            names[f"#e{i}"] = name
-            values[f":e{i}"] = value
-            conditions.append(f"#e{i} = :e{i}")
+        conditions = ["attribute_exists(pk)"] if must_exist or expected else []
+        conditions += _expectations(expected, names, values)
         if conditions:
             op["ConditionExpression"] = " AND ".join(conditions)
         if names:
             op["ExpressionAttributeNames"] = names
+        if values:
             op["ExpressionAttributeValues"] = serialize(values)
         return {"Delete": op}
 

@@ -392,3 +392,14 @@ class ApiKeyRevoked(EventData):
     name: str
     prefix: str
     revoked_by: str = Field(description="Who revoked it (a user, or `api_key:<key_id>` for a key).")
+
+
+@event("usage.api_calls_recorded", producer="identity")
+class ApiCallsRecorded(EventData):
+    """API calls a workspace made in one UTC hour (authorized requests): the billing signal for
+    usage-based plans. Reports are deltas: sum `calls` over a period; `total` is the hour's count so far."""
+
+    workspace_id: str
+    hour: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}$", description="The UTC hour, e.g. 2026-12-02T09.")
+    calls: int = Field(ge=1, description="Calls not reported before (a late call arrives in a later report).")
+    total: int = Field(ge=1, description="The hour's count so far.")
