@@ -16,6 +16,8 @@ class IdentityConfig(BaseConfig):
     session_absolute_seconds: int = Field(default=30 * DAY, alias="SESSION_ABSOLUTE_SECONDS", gt=0)
     # The sliding idle window moves at most this often, so a busy session costs one write a minute.
     session_touch_seconds: int = Field(default=60, alias="SESSION_TOUCH_SECONDS", ge=0)
+    # Off by default: every request is resolved afresh (logic/auth_cache.py says what turning it on costs).
+    authorizer_cache_seconds: int = Field(default=0, alias="AUTHORIZER_CACHE_SECONDS", ge=0, le=300)
 
 
 class IdentityApiConfig(IdentityConfig):
