@@ -134,6 +134,7 @@ class WorkflowsStack(SystemStack):
         self.routes(
             api,
             [
+                f"GET {API_VERSION_PREFIX}/jobs",
                 f"POST {API_VERSION_PREFIX}/runs",
                 f"GET {API_VERSION_PREFIX}/runs",
                 f"GET {API_VERSION_PREFIX}/runs/{{run_id}}",

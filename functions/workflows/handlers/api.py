@@ -12,14 +12,21 @@ from functions.workflows.config import WorkflowsConfig
 from functions.workflows.dal.runs import AdminRunStore, RunStore
 from functions.workflows.handlers.routes import schedules as schedule_routes
 from functions.workflows.logic import runs
-from functions.workflows.models.runs import AdminRunPage, EnqueueRequest, RedriveResult, Run, RunPage, RunStatus
+from functions.workflows.models.runs import (
+    AdminRunPage,
+    EnqueueRequest,
+    JobList,
+    RedriveResult,
+    Run,
+    RunPage,
+    RunStatus,
+)
 from ninefold_core import aws, queues
-from ninefold_core.errors import Forbidden
 from ninefold_core.http import current_config, http_app, http_handler, tenant_context
 from ninefold_core.jobs import JOBS, JobMessage, send
-from ninefold_core.tenant import TenantContext, require
+from ninefold_core.tenant import require
 
-# Operators only. Granted explicitly: a tenant owner's `*` does not reach the shared DLQ.
+# Operators only: a platform role grants it; no workspace role does, not even an owner's `*`.
 PLATFORM_OPERATE = "platform:operate"
 
 app = http_app()
@@ -33,6 +40,12 @@ def _store() -> RunStore:
 
 def _send(message: JobMessage) -> None:
     send(message, queue_url=current_config(app, WorkflowsConfig).job_queue_url)
+
+
+@app.get("/api/v1/jobs", tags=["workflows"], summary="The declared jobs: what can be enqueued, and how it retries")
+def list_jobs() -> JobList:
+    require(tenant_context(app), "jobs:read")
+    return runs.declared(JOBS)
 
 
 @app.post("/api/v1/runs", tags=["workflows"], summary="Enqueue a declared job", status_code=202)
@@ -100,27 +113,19 @@ def replay_run(run_id: Annotated[str, Path(pattern=RUN_ID)]) -> Run:
     return run
 
 
-def _require_operator(ctx: TenantContext) -> None:
-    if PLATFORM_OPERATE not in ctx.permissions or not ctx.can(PLATFORM_OPERATE):
-        raise Forbidden(
-            "You do not have permission to do this.", extensions={"missing_permissions": [PLATFORM_OPERATE]}
-        )
-
-
 @app.get("/api/v1/admin/runs", tags=["workflows"], summary="Operators: recent failed runs of every workspace")
 def list_failed_runs_across_tenants(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> AdminRunPage:
-    _require_operator(tenant_context(app))
+    require(tenant_context(app), PLATFORM_OPERATE)
     table = current_config(app, WorkflowsConfig).table_name
     return runs.failed_across_tenants(AdminRunStore(table), limit=limit, cursor=cursor)
 
 
 @app.post("/api/v1/dead-letters/redrive", tags=["workflows"], summary="Operators: move every dead letter back")
 def redrive_dead_letters() -> RedriveResult:
-    ctx = tenant_context(app)
-    _require_operator(ctx)
+    require(tenant_context(app), PLATFORM_OPERATE)
     config = current_config(app, WorkflowsConfig)
     moved = queues.redrive(aws.client("sqs"), dlq_url=config.job_dlq_url, queue_url=config.job_queue_url)
     return RedriveResult(moved=moved)

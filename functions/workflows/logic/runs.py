@@ -19,7 +19,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from functions.workflows.dal.runs import AdminRunStore, RunStore
-from functions.workflows.models.runs import TERMINAL, AdminRun, AdminRunPage, EnqueueRequest, Run, RunPage
+from functions.workflows.models.runs import (
+    TERMINAL,
+    AdminRun,
+    AdminRunPage,
+    DeclaredJob,
+    EnqueueRequest,
+    JobList,
+    Run,
+    RunPage,
+)
 from ninefold_core.dynamo import ConditionFailed
 from ninefold_core.errors import Conflict, InvalidInput, NotFound
 from ninefold_core.jobs import JobMessage, JobSpec, RunInfo, build_message
@@ -326,3 +335,21 @@ def failed_across_tenants(store: AdminRunStore, *, limit: int, cursor: str | Non
     """Operators: the most recent failed runs of every tenant (the caller checked platform:operate)."""
     found = store.failed(limit=limit, cursor=cursor)
     return AdminRunPage(items=[AdminRun.model_validate(i) for i in found.items], cursor=found.cursor)
+
+
+def declared(jobs: Mapping[str, JobSpec[Any]]) -> JobList:
+    """What can be enqueued, from the declarations themselves (one source: `@job`)."""
+    return JobList(
+        items=[
+            DeclaredJob(
+                name=spec.name,
+                description=spec.description or (spec.fn.__doc__ or "").strip().split("\n", 1)[0],
+                queue=spec.queue,
+                timeout=spec.timeout,
+                max_attempts=spec.retry.max_attempts,
+                concurrency=spec.concurrency,
+                payload_schema=spec.payload.model_json_schema(),
+            )
+            for spec in sorted(jobs.values(), key=lambda s: s.name)
+        ]
+    )

@@ -66,3 +66,19 @@ class EnqueueRequest(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=256)
     idempotency_ttl: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
+
+
+class DeclaredJob(BaseModel):
+    """A job any workspace may enqueue: its name, payload schema and how it runs."""
+
+    name: str
+    description: str
+    queue: str
+    timeout: int = Field(description="Seconds one attempt may take.")
+    max_attempts: int
+    concurrency: int = Field(description="Runs of this job one workspace may have in flight at once.")
+    payload_schema: dict[str, Any] = Field(description="JSON Schema of the payload `POST /runs` takes.")
+
+
+class JobList(BaseModel):
+    items: list[DeclaredJob]

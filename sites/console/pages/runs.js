@@ -6,11 +6,10 @@ import * as lib from "../lib.js";
 const { $, api, button, cell, definePage, routeParams, when } = lib;
 
 const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"];
-const KNOWN_JOBS = ["workflows.echo", "workflows.sleep"];
 const PLATFORM_OPERATE = "platform:operate";
 
 let nextCursor = null;
-const seenJobs = new Set(KNOWN_JOBS);
+let declaredJobs = null; // from GET /v1/jobs, once
 
 function filters() {
   const params = routeParams();
@@ -108,10 +107,11 @@ async function showDetail(runId) {
 async function loadPage(cursor) {
   const current = filters();
   const page = await api("GET", `/v1/runs?${query(current, cursor)}`);
-  for (const run of page.items) seenJobs.add(run.job);
-  if (current.job) seenJobs.add(current.job);
+  declaredJobs ??= (await api("GET", "/v1/jobs")).items.map((job) => job.name);
+  // A run of a job no longer declared still shows under its own name.
+  const jobs = new Set([...declaredJobs, ...page.items.map((run) => run.job), ...(current.job ? [current.job] : [])]);
   setOptions($("runs-status"), STATUSES, current.status, "Any status");
-  setOptions($("runs-job"), [...seenJobs].sort(), current.job, "Any job");
+  setOptions($("runs-job"), [...jobs].sort(), current.job, "Any job");
   const rows = page.items.map((run) => runRow(run));
   if (cursor) $("runs-body").append(...rows);
   else $("runs-body").replaceChildren(...rows);

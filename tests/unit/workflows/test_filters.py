@@ -134,3 +134,21 @@ def test_the_list_route_filters_and_rejects_an_unknown_status(
     status, body = call("/api/v1/runs", reader, lambda_context, status="failed", job="workflows.echo")
     assert (status, {r["run_id"] for r in body["items"]}) == (200, set(history["echo-failed"]))
     assert call("/api/v1/runs", reader, lambda_context, status="lost")[0] == 422
+
+
+def test_the_declared_jobs_are_listed_from_their_declarations(
+    queues_env: tuple[str, str], lambda_context: Any
+) -> None:
+    from ninefold_core.jobs import JOBS
+
+    reader = TenantContext(tenant_id="tenant-aaaa", user_id="usr_r", permissions=frozenset({"jobs:read"}))
+    status, body = call("/api/v1/jobs", reader, lambda_context)
+    assert status == 200
+    listed = {job["name"]: job for job in body["items"]}
+    assert set(listed) == {name for name in JOBS if name.startswith("workflows.")}
+    echo = listed["workflows.echo"]
+    assert echo["max_attempts"] == JOBS["workflows.echo"].retry.max_attempts
+    assert echo["concurrency"] == JOBS["workflows.echo"].concurrency
+    assert "message" in echo["payload_schema"]["properties"]
+    nobody = TenantContext(tenant_id="tenant-aaaa", user_id="usr_n")
+    assert call("/api/v1/jobs", nobody, lambda_context)[0] == 403
