@@ -24,7 +24,7 @@ from functions.workflows.dal.schedules import ScheduleStore
 from functions.workflows.dal.slots import SlotStore
 from functions.workflows.logic import fairness, runs, schedules
 from ninefold_core import aws
-from ninefold_core.jobs import JOBS, MAX_VISIBILITY_SECONDS
+from ninefold_core.jobs import JOBS, MAX_VISIBILITY_SECONDS, JobMessage
 from ninefold_core.observability import lambda_handler, logger, metrics
 from ninefold_core.tenant import TenantContext
 
@@ -48,7 +48,7 @@ def handler(event: dict[str, Any], context: Any, config: WorkflowsConfig) -> dic
     # Leases last as long as this invocation can (a crashed or timed-out worker's slots free themselves).
     remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else DEFAULT_LEASE_SECONDS
     lease_until = now + remaining + fairness.LEASE_MARGIN_SECONDS
-    admitted, deferred = _admit(event.get("Records") or [], config, lease_until=lease_until, now=now)
+    messages, admitted, deferred = _admit(event.get("Records") or [], config, lease_until=lease_until, now=now)
     requeued = _defer(config, deferred)
     if deferred:
         logger.info("batch admitted", extra={"records": len(event.get("Records") or []), "deferred": len(deferred)})
@@ -56,7 +56,7 @@ def handler(event: dict[str, Any], context: Any, config: WorkflowsConfig) -> dic
     def record_handler(record: SQSRecord) -> None:
         if record.message_id in requeued:
             return  # a fresh copy waits out its delay; this one is deleted
-        message = schedules.job_message(record.body)  # a schedule's firing gets its run id here
+        message = messages.get(record.message_id) or schedules.job_message(record.body)
         ctx = TenantContext.system(message.tenant_id, config.system)
         logger.append_keys(tenant_id=message.tenant_id, run_id=message.run_id, job=message.job)
         logger.set_correlation_id(message.request_id or message.run_id)
@@ -98,9 +98,11 @@ def handler(event: dict[str, Any], context: Any, config: WorkflowsConfig) -> dic
 
 def _admit(
     records: list[dict[str, Any]], config: WorkflowsConfig, *, lease_until: float, now: float
-) -> tuple[set[str], dict[str, dict[str, Any]]]:
-    """Admit the batch in order before running any of it: (admitted message ids, deferred records
-    by message id). A body that is not a `JobMessage` is neither (its record fails as before)."""
+) -> tuple[dict[str, JobMessage], set[str], dict[str, dict[str, Any]]]:
+    """Admit the batch in order before running any of it: (the parsed messages, admitted message
+    ids, deferred records), each by message id. A body that is not a `JobMessage` is none of them
+    (its record fails in the record handler). A schedule's firing gets its run id when parsed."""
+    messages: dict[str, JobMessage] = {}
     admitted: set[str] = set()
     deferred: dict[str, dict[str, Any]] = {}
     for record in records:
@@ -108,6 +110,7 @@ def _admit(
             message = schedules.job_message(record.get("body") or "")
         except ValueError:
             continue
+        messages[record["messageId"]] = message
         ctx = TenantContext.system(message.tenant_id, config.system)
         decision = fairness.admit(
             message,
@@ -125,7 +128,7 @@ def _admit(
                 extra={"tenant_id": message.tenant_id, "run_id": message.run_id, "limit": decision.scope},
             )
             deferred[record["messageId"]] = record
-    return admitted, deferred
+    return messages, admitted, deferred
 
 
 def _defer(config: WorkflowsConfig, deferred: dict[str, dict[str, Any]]) -> set[str]:
@@ -134,13 +137,19 @@ def _defer(config: WorkflowsConfig, deferred: dict[str, dict[str, Any]]) -> set[
     items = list(deferred.items())
     for start in range(0, len(items), 10):
         chunk = items[start : start + 10]
-        response = aws.client("sqs").send_message_batch(
-            QueueUrl=config.job_queue_url,
-            Entries=[
-                {"Id": str(i), "MessageBody": record["body"], "DelaySeconds": fairness.defer_delay()}
-                for i, (_, record) in enumerate(chunk)
-            ],
-        )
+        try:
+            response = aws.client("sqs").send_message_batch(
+                QueueUrl=config.job_queue_url,
+                Entries=[
+                    {"Id": str(i), "MessageBody": record["body"], "DelaySeconds": fairness.defer_delay()}
+                    for i, (_, record) in enumerate(chunk)
+                ],
+            )
+        except Exception:
+            # Not sent: these records come back after their visibility delay instead. Raising here
+            # would fail the whole batch and keep the admitted records' slots until their leases end.
+            logger.warning("could not send deferred copies", exc_info=True)
+            continue
         sent.update(chunk[int(ok["Id"])][0] for ok in response.get("Successful") or [])
     return sent
 

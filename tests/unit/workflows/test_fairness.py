@@ -102,6 +102,29 @@ def test_a_batch_runs_a_tenant_up_to_its_limit_and_defers_the_rest_without_an_at
     assert SlotStore("ninefold-test-table", A).leases(TENANT_SCOPE, 0) == {}
 
 
+def test_when_the_deferred_copies_cannot_be_sent_they_come_back_later_and_no_slot_is_kept(
+    queue_url: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.workflows.dal.runs import RunStore
+
+    sqs = aws.client("sqs")
+
+    def throttled(**kwargs: Any) -> Any:
+        raise RuntimeError("throttled")
+
+    monkeypatch.setattr(sqs, "send_message_batch", throttled)
+    noisy = [build_message("workflows.sleep", SleepPayload(), A) for _ in range(3)]
+    records = [received(queue_url, m.model_dump_json()) for m in noisy]
+
+    response = worker.handler({"Records": records}, lambda_context)
+
+    # The two admitted ran; the third is a batch item failure (visibility = the deferral delay).
+    assert response == {"batchItemFailures": [{"itemIdentifier": records[2]["messageId"]}]}
+    statuses = [(RunStore("ninefold-test-table", A).get(m.run_id) or {}).get("status") for m in noisy]
+    assert statuses == ["succeeded", "succeeded", None]
+    assert SlotStore("ninefold-test-table", A).leases(TENANT_SCOPE, 0) == {}
+
+
 def test_a_running_run_met_by_another_message_is_a_duplicate_and_by_its_own_a_crash(table: str) -> None:
     from functions.workflows.dal.runs import RunStore
     from functions.workflows.logic import runs
