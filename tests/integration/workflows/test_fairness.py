@@ -49,7 +49,8 @@ def drain(cloud: Any, user_runs: dict[str, tuple[SignedInUser, list[str]]]) -> l
     """Let the worker run (deferred messages come back after a few seconds) until every run ended;
     the completion order as (finished_at, tenant)."""
     for _ in range(200):
-        cloud.settle(timeout=60)
+        # A guard against a hang, not a time limit: on a loaded machine the batches simply take longer.
+        cloud.settle(timeout=300)
         finished = []
         for tenant_id, (user, run_ids) in user_runs.items():
             for run_id in run_ids:
