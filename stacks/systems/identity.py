@@ -85,24 +85,44 @@ class IdentityStack(SystemStack):
         for route_key, reason in routes.IDENTITY.public.items():
             self.routes(api, [route_key], public_reason=reason)
         self._without_identity_source()
-        self._usage_reporter()
+        self._scheduled_work()
 
-    def _usage_reporter(self) -> None:
-        """Hourly, each workspace's API calls of the finished hours become `usage.api_calls_recorded`."""
-        reporter = self.function(
+    def _scheduled_work(self) -> None:
+        """Work on a clock: the hourly usage report and the daily purge."""
+        # Five minutes past: calls stamped at the hour's edge by a skewed clock are in by then.
+        self._scheduled(
             "IdentityUsageReporter",
-            handler_path(self.system, "usage_reporter"),
-            timeout=cdk.Duration.seconds(60),
+            "usage_reporter",
+            events.Schedule.cron(minute="5"),
+            timeout_seconds=60,
             description="Reports each workspace's API calls per hour as events (billing usage)",
         )
-        self.grant_table_read_write(reporter)
+        # Daily: deleted workspaces whose grace window ended lose their data (workspace.purged).
+        self._scheduled(
+            "IdentityPurger",
+            "purger",
+            events.Schedule.cron(minute="30", hour="3"),
+            timeout_seconds=300,
+            description="Purges deleted workspaces whose grace window ended",
+        )
+
+    def _scheduled(
+        self, name: str, handler: str, schedule: events.Schedule, *, timeout_seconds: int, description: str
+    ) -> None:
+        """A function of this system run on `schedule` (the rule's name is `<name>Schedule`)."""
+        function = self.function(
+            name,
+            handler_path(self.system, handler),
+            timeout=cdk.Duration.seconds(timeout_seconds),
+            description=description,
+        )
+        self.grant_table_read_write(function)
         events.Rule(
             self,
-            "IdentityUsageSchedule",
-            # Five minutes past: calls stamped at the hour's edge by a skewed clock are in by then.
-            schedule=events.Schedule.cron(minute="5"),
-            targets=[targets.LambdaFunction(reporter, retry_attempts=2)],
-            description="Report the finished hours' API calls per workspace",
+            f"{name}Schedule",
+            schedule=schedule,
+            targets=[targets.LambdaFunction(function, retry_attempts=2)],
+            description=description,
         )
 
     def _without_identity_source(self) -> None:

@@ -16,6 +16,7 @@ AUTHORIZER = "functions.identity.handlers.authorizer.handler"
 API = "functions.identity.handlers.api.handler"
 RELAY = "ninefold_core.events.relay.handler"
 USAGE_REPORTER = "functions.identity.handlers.usage_reporter.handler"
+PURGER = "functions.identity.handlers.purger.handler"
 
 
 def test_table_has_gsi1_on_gsi1pk_gsi1sk(identity: Template) -> None:
@@ -30,7 +31,7 @@ def test_table_has_gsi1_on_gsi1pk_gsi1sk(identity: Template) -> None:
 
 def test_functions_and_timeouts(identity: Template) -> None:
     functions = functions_by_handler(identity)
-    assert set(functions) == {AUTHORIZER, API, RELAY, USAGE_REPORTER}
+    assert set(functions) == {AUTHORIZER, API, RELAY, USAGE_REPORTER, PURGER}
     assert functions[AUTHORIZER]["Properties"]["Timeout"] == 5
     assert functions[API]["Properties"]["Timeout"] == 10
 
@@ -126,16 +127,16 @@ def test_authorizer_reads_its_table_and_may_only_slide_session_rows(identity: Te
     assert "/index/" not in json.dumps([u["Resource"] for u in updates.values()])
 
 
-def test_the_usage_reporter_runs_hourly_after_the_hour(identity: Template) -> None:
-    rules = identity.find_resources("AWS::Events::Rule", {"Properties": {"ScheduleExpression": "cron(5 * * * ? *)"}})
-    (rule,) = rules.values()
-    (target,) = rule["Properties"]["Targets"]
-    (reporter,) = [
-        logical_id
+def test_the_usage_report_runs_hourly_and_the_purge_daily(identity: Template) -> None:
+    functions = {
+        resource["Properties"].get("Handler"): logical_id
         for logical_id, resource in identity.find_resources("AWS::Lambda::Function").items()
-        if resource["Properties"].get("Handler") == USAGE_REPORTER
-    ]
-    assert target["Arn"] == {"Fn::GetAtt": [reporter, "Arn"]}
+    }
+    for expression, handler in (("cron(5 * * * ? *)", USAGE_REPORTER), ("cron(30 3 * * ? *)", PURGER)):
+        rules = identity.find_resources("AWS::Events::Rule", {"Properties": {"ScheduleExpression": expression}})
+        (rule,) = rules.values()
+        (target,) = rule["Properties"]["Targets"]
+        assert target["Arn"] == {"Fn::GetAtt": [functions[handler], "Arn"]}
 
 
 def test_table_grants_name_the_table_and_its_index_not_wildcards(identity: Template) -> None:

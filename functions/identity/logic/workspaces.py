@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.identity.dal.store import IdentityDb, WorkspaceStore, workspaces_of
+from functions.identity.logic import purge
 from functions.identity.logic.access import store_for
 from functions.identity.logic.common import RequestInfo, in_tenant, now_or
 from functions.identity.logic.sessions import IssuedSession, SessionPolicy, move_ops
@@ -224,6 +225,7 @@ def delete(
             int(workspace["version"]),
         ),
         outbox_op(store.repo, new_envelope(WorkspaceDeleted(workspace_id=ctx.tenant_id, purge_at=purge_at), ctx)),
+        purge.schedule_op(db, ctx.tenant_id, purge_at),
         *session_ops,
     ]
     try:
@@ -259,6 +261,7 @@ def restore(db: IdentityDb, ctx: TenantContext, tenant_id: str, *, now: float | 
         [
             store.update_op({"status": "active", "restored_at": int(now)}, int(workspace["version"])),
             outbox_op(store.repo, new_envelope(WorkspaceRestored(workspace_id=tenant_id), actor)),
+            purge.unschedule_op(db, tenant_id, int(workspace["purge_at"])),
         ]
     )
     return _workspace({**workspace, "version": int(workspace["version"]) + 1})

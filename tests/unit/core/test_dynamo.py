@@ -152,3 +152,16 @@ def test_an_expected_none_means_the_attribute_is_absent(table: str) -> None:
         repo.transact([repo.delete_op(("c",), "c", expected={"reported": None})])
     repo.transact([repo.delete_op(("c",), "c", expected={"calls": 3})])
     assert repo.get(("c",), "c") is None
+
+
+def test_deleting_a_partition_takes_only_that_tenants_partition(table: str) -> None:
+    a, b = TenantRepository(table, A), TenantRepository(table, B)
+    for n in range(30):  # more than one batch of 25
+        a.put(("NOTES",), f"note#{n:02d}", {"n": n})
+    b.put(("NOTES",), "note#00", {"n": 0})
+    a.put(("OTHER",), "x", {"n": 0})
+    assert a.delete_partition(("NOTES",)) == 30
+    assert a.query(("NOTES",)).items == []
+    assert a.get(("OTHER",), "x") is not None
+    assert b.get(("NOTES",), "note#00") is not None
+    assert a.delete_partition(("NOTES",)) == 0

@@ -289,6 +289,30 @@ class _Repository:
 
     # --- transactions ----------------------------------------------------
 
+    def delete_partition(self, pk: Sequence[str]) -> int:
+        """Delete every item of one partition (purges); the number deleted. Idempotent."""
+        partition = self.key(*pk)
+        deleted = 0
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "#p = :p",
+            "ExpressionAttributeNames": {"#p": "pk", "#s": "sk"},
+            "ExpressionAttributeValues": serialize({":p": partition}),
+            "ProjectionExpression": "#p, #s",
+        }
+        while True:
+            response = self.client.query(**request)
+            keys = response.get("Items", [])
+            for start in range(0, len(keys), 25):
+                batch = [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]
+                while batch:
+                    result = self.client.batch_write_item(RequestItems={self.table_name: batch})
+                    batch = result.get("UnprocessedItems", {}).get(self.table_name, [])
+            deleted += len(keys)
+            if "LastEvaluatedKey" not in response:
+                return deleted
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def put_op(
         self,
         pk: Sequence[str],

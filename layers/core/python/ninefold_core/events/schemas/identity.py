@@ -64,6 +64,14 @@ class WorkspaceRestored(EventData):
     workspace_id: str
 
 
+@event("workspace.purged", producer="identity")
+class WorkspacePurged(EventData):
+    """A deleted workspace's grace window ended and identity deleted its data: every system that
+    keeps data of this tenant deletes it now."""
+
+    workspace_id: str
+
+
 @event("workspace.seats_changed", producer="identity")
 class WorkspaceSeatsChanged(EventData):
     """The number of members (seats) of a workspace changed: the billing signal for per-seat plans."""
