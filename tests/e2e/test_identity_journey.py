@@ -74,8 +74,8 @@ def test_sign_up_verify_sign_in_rename_audit_sessions_and_sign_out(page: Page, d
     assert session_cookie(page.context), "the __Host-nf_session cookie was not kept"
 
     # Rename the workspace (a write: X-CSRF-Token from nf_csrf) and see it in the audit log
-    expect(page.get_by_label("Name", exact=True)).to_have_value("Journey Workspace")
-    page.get_by_label("Name", exact=True).fill("Renamed by the journey")
+    expect(page.locator("#rename-form").get_by_label("Name")).to_have_value("Journey Workspace")
+    page.locator("#rename-form").get_by_label("Name").fill("Renamed by the journey")
     page.get_by_role("button", name="Rename").click()
     expect(page.locator("#rename-status")).to_have_text("Renamed to Renamed by the journey.")
     audit = page.get_by_role("table", name="Audit log")

@@ -27,8 +27,8 @@ def test_console_sign_in_rename_and_audit_trail(page: Page, dev_server: DevServe
     page.get_by_role("button", name="Use token").click()
     expect(page.locator("#who")).to_contain_text("Demo Workspace")
 
-    expect(page.get_by_label("Name", exact=True)).to_have_value("Demo Workspace")
-    page.get_by_label("Name", exact=True).fill("Renamed in the browser")
+    expect(page.locator("#rename-form").get_by_label("Name")).to_have_value("Demo Workspace")
+    page.locator("#rename-form").get_by_label("Name").fill("Renamed in the browser")
     page.get_by_role("button", name="Rename").click()
     expect(page.locator("#rename-status")).to_have_text("Renamed to Renamed in the browser.")
 

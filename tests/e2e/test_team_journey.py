@@ -71,8 +71,8 @@ def test_invite_accept_and_a_role_change_reaches_the_members_browser(
         expect(member.locator("#who")).to_contain_text(f"{member_email} in Team {run}")
 
         # As a member, renaming the workspace is refused
-        expect(member.get_by_label("Name", exact=True)).to_have_value(f"Team {run}")
-        member.get_by_label("Name", exact=True).fill("Renamed by the member")
+        expect(member.locator("#rename-form").get_by_label("Name")).to_have_value(f"Team {run}")
+        member.locator("#rename-form").get_by_label("Name").fill("Renamed by the member")
         member.get_by_role("button", name="Rename").click()
         expect(member.locator("#rename-error")).to_have_text("You do not have permission to do this.")
 

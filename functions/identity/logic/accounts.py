@@ -20,7 +20,7 @@ from typing import Any
 from functions.identity.config import IdentityApiConfig
 from functions.identity.dal.store import IdentityDb
 from functions.identity.logic import passwords, sessions, step_up, tokens, two_factor, workspaces
-from functions.identity.logic.common import RequestInfo, in_tenant, now_or
+from functions.identity.logic.common import RequestInfo, in_tenant, now_or, signed_in_user
 from functions.identity.logic.sessions import IssuedSession, SessionPolicy
 from functions.identity.logic.throttle import EMAILS, SIGN_IN_ACCOUNT, SIGN_IN_IP, Throttle, email_subject
 from functions.identity.models.api import (
@@ -85,18 +85,18 @@ class AccountSettings:
         return f"{self.app_url}/app/{page}#token={token}"
 
 
-def _email_op(
+def email_op(
     db: IdentityDb, actor: TenantContext, *, to: str, template: EmailTemplate, variables: Mapping[str, str]
 ) -> dict[str, Any]:
     data = EmailRequested(to=to, template=template, variables=dict(variables), idempotency_key=uuid.uuid4().hex)
     return db.event_op(new_envelope(data, actor))
 
 
-def _event_op(db: IdentityDb, data: Any, actor: TenantContext) -> dict[str, Any]:
+def event_op(db: IdentityDb, data: Any, actor: TenantContext) -> dict[str, Any]:
     return db.event_op(new_envelope(data, actor))
 
 
-def _home(user: Mapping[str, Any]) -> str:
+def home_tenant(user: Mapping[str, Any]) -> str:
     return str(user["home_tenant_id"])
 
 
@@ -118,10 +118,10 @@ def sign_up(
     if existing is not None:
         # Same cost as creating an account (one hash), different email, same answer.
         passwords.hash_password(body.password)
-        actor = request.actor(_home(existing))
+        actor = request.actor(home_tenant(existing))
         db.transact(
             [
-                _email_op(
+                email_op(
                     db,
                     actor,
                     to=existing["email"],
@@ -165,8 +165,8 @@ def _create_account(
             *db.users.create_ops(user),
             *workspace_ops,
             token.op,
-            _event_op(db, UserSignedUp(user_id=user_id, email=body.email, workspace_id=tenant_id), actor),
-            _email_op(
+            event_op(db, UserSignedUp(user_id=user_id, email=body.email, workspace_id=tenant_id), actor),
+            email_op(
                 db,
                 actor,
                 to=body.email,
@@ -190,10 +190,10 @@ def verify_email(
         raise InvalidToken()
     ops = [consume]
     if not user.get("email_verified"):
-        actor = request.actor(_home(user), user["user_id"])
+        actor = request.actor(home_tenant(user), user["user_id"])
         ops += [
             db.users.update_op(user["user_id"], {"email_verified": True, "email_verified_at": int(now)}),
-            _event_op(db, UserEmailVerified(user_id=user["user_id"], email=user["email"]), actor),
+            event_op(db, UserEmailVerified(user_id=user["user_id"], email=user["email"]), actor),
         ]
     try:
         db.transact(ops)
@@ -206,7 +206,7 @@ def resend_verification(
     db: IdentityDb, ctx: TenantContext, *, settings: AccountSettings, now: float | None = None
 ) -> Accepted:
     now = now_or(now)
-    user = _user(db, ctx.user_id)
+    user = signed_in_user(db, ctx.user_id)
     Throttle(db.throttles).claim(EMAILS, email_subject(user["email"]), now=now)
     if not user.get("email_verified"):
         token = tokens.issue(
@@ -217,11 +217,11 @@ def resend_verification(
             now=now,
             lifetime=settings.verify_token_seconds,
         )
-        actor = in_tenant(ctx, _home(user))
+        actor = in_tenant(ctx, home_tenant(user))
         db.transact(
             [
                 token.op,
-                _email_op(
+                email_op(
                     db,
                     actor,
                     to=user["email"],
@@ -311,7 +311,7 @@ def change_password(
 ) -> IssuedSession:
     """New password, every session ended, and a fresh session for this device (rotation)."""
     now = now_or(now)
-    user = _user(db, ctx.user_id)
+    user = signed_in_user(db, ctx.user_id)
     if two_factor.is_enabled(user):
         step_up.require_recent(ctx, now=now)
     throttle = Throttle(db.throttles)
@@ -338,7 +338,7 @@ def change_password(
         replaces=current,
         replaced_because="password-changed",
     )
-    home = in_tenant(ctx, _home(user))
+    home = in_tenant(ctx, home_tenant(user))
     ops = [
         db.users.update_op(
             user["user_id"],
@@ -349,8 +349,8 @@ def change_password(
             },
             expected={"generation": generation},
         ),
-        _event_op(db, UserPasswordChanged(user_id=user["user_id"], method="change"), home),
-        _email_op(
+        event_op(db, UserPasswordChanged(user_id=user["user_id"], method="change"), home),
+        email_op(
             db,
             home,
             to=user["email"],
@@ -390,12 +390,12 @@ def request_password_reset(
             now=now,
             lifetime=settings.reset_token_seconds,
         )
-        actor = request.actor(_home(user))
+        actor = request.actor(home_tenant(user))
         db.transact(
             [
                 token.op,
-                _event_op(db, UserPasswordResetRequested(user_id=user["user_id"]), actor),
-                _email_op(
+                event_op(db, UserPasswordResetRequested(user_id=user["user_id"]), actor),
+                email_op(
                     db,
                     actor,
                     to=user["email"],
@@ -422,17 +422,17 @@ def reset_password(
     if problem:
         raise UnacceptablePassword("new_password", problem)
     generation = int(user.get("generation", 0))
-    actor = request.actor(_home(user), user["user_id"])
+    actor = request.actor(home_tenant(user), user["user_id"])
     changes: dict[str, Any] = {
         "password_hash": passwords.hash_password(body.new_password),
         "password_changed_at": int(now),
         "generation": generation + 1,
     }
-    ops = [consume, _event_op(db, UserPasswordChanged(user_id=user["user_id"], method="reset"), actor)]
+    ops = [consume, event_op(db, UserPasswordChanged(user_id=user["user_id"], method="reset"), actor)]
     if not user.get("email_verified"):
         changes.update(email_verified=True, email_verified_at=int(now))
         ops.append(
-            _event_op(
+            event_op(
                 db, UserEmailVerified(user_id=user["user_id"], email=user["email"], method="password-reset"), actor
             )
         )
@@ -458,7 +458,7 @@ def disable_user(db: IdentityDb, user_id: str, *, reason: str, actor: TenantCont
     if user is None:
         raise NotFound("No such user.")
     generation = int(user.get("generation", 0))
-    home = in_tenant(actor, _home(user))
+    home = in_tenant(actor, home_tenant(user))
     db.transact(
         [
             db.users.update_op(
@@ -466,7 +466,7 @@ def disable_user(db: IdentityDb, user_id: str, *, reason: str, actor: TenantCont
                 {"disabled": True, "disabled_at": int(now), "generation": generation + 1},
                 expected={"generation": generation},
             ),
-            _event_op(db, UserDisabled(user_id=user_id, reason=reason), home),
+            event_op(db, UserDisabled(user_id=user_id, reason=reason), home),
         ]
     )
     sessions.clean_up(db, user_id, below_generation=generation + 1, reason="user-disabled", actor=actor)
@@ -486,19 +486,12 @@ def enable_user(db: IdentityDb, user_id: str, *, reason: str, actor: TenantConte
                 {"disabled": False, "enabled_at": int(now)},
                 expected={"generation": generation, "disabled": True},
             ),
-            _event_op(db, UserEnabled(user_id=user_id, reason=reason), in_tenant(actor, _home(user))),
+            event_op(db, UserEnabled(user_id=user_id, reason=reason), in_tenant(actor, home_tenant(user))),
         ]
     )
 
 
 # --- the caller ----------------------------------------------------------------------------
-
-
-def _user(db: IdentityDb, user_id: str) -> dict[str, Any]:
-    user = db.users.get(user_id)
-    if user is None:
-        raise Unauthorized("This session has ended; sign in again.")
-    return user
 
 
 def me(db: IdentityDb, ctx: TenantContext) -> Me:

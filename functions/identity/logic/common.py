@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from typing import Any
 
+from functions.identity.dal.store import IdentityDb
+from ninefold_core.errors import Unauthorized
 from ninefold_core.tenant import TenantContext
 
 ANONYMOUS = "anonymous"
@@ -43,3 +46,11 @@ def digest(secret: str) -> str:
 
 def now_or(now: float | None) -> float:
     return time.time() if now is None else now
+
+
+def signed_in_user(db: IdentityDb, user_id: str) -> dict[str, Any]:
+    """The caller's user row; a 401 if it is gone (the session outlived its user)."""
+    user = db.users.get(user_id)
+    if user is None:
+        raise Unauthorized("This session has ended; sign in again.")
+    return user

@@ -1,4 +1,4 @@
-"""One-time email tokens: verification (24 h) and password reset (1 h).
+"""One-time email tokens: verification (24 h), password reset (1 h), a new address (24 h).
 
 A token is 256 random bits with a purpose prefix (`nf_v_`, `nf_r_`), stored only as its
 SHA-256 under `P#token#<hash>` with the purpose as sort key, its expiry and a TTL. Redeeming
@@ -17,10 +17,11 @@ from functions.identity.dal.store import IdentityDb
 from functions.identity.logic.common import digest
 from functions.identity.models.errors import InvalidToken
 
-Purpose = Literal["verify-email", "reset-password"]
+Purpose = Literal["verify-email", "reset-password", "change-email"]
 VERIFY_EMAIL: Purpose = "verify-email"
 RESET_PASSWORD: Purpose = "reset-password"  # noqa: S105 (a purpose name, not a password)
-PREFIXES: dict[Purpose, str] = {VERIFY_EMAIL: "nf_v_", RESET_PASSWORD: "nf_r_"}
+CHANGE_EMAIL: Purpose = "change-email"
+PREFIXES: dict[Purpose, str] = {VERIFY_EMAIL: "nf_v_", RESET_PASSWORD: "nf_r_", CHANGE_EMAIL: "nf_c_"}
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from functions.identity.dal.store import IdentityDb
 from functions.identity.logic import passwords, sessions, totp, workspaces
-from functions.identity.logic.common import RequestInfo, digest, in_tenant, now_or
+from functions.identity.logic.common import RequestInfo, digest, in_tenant, now_or, signed_in_user
 from functions.identity.logic.sessions import IssuedSession, SessionPolicy
 from functions.identity.logic.step_up import STEP_UP_SECONDS, require_recent
 from functions.identity.logic.throttle import SIGN_IN_ACCOUNT, SIGN_IN_IP, Throttle, email_subject
@@ -67,13 +67,6 @@ Method = Literal["totp", "recovery-code"]
 
 def is_enabled(user: Mapping[str, Any]) -> bool:
     return bool(user.get("totp_secret"))
-
-
-def _user(db: IdentityDb, user_id: str) -> dict[str, Any]:
-    user = db.users.get(user_id)
-    if user is None:
-        raise Unauthorized("This session has ended; sign in again.")
-    return user
 
 
 def _home(ctx: TenantContext, user: Mapping[str, Any]) -> TenantContext:
@@ -150,7 +143,7 @@ def prove(user: Mapping[str, Any], *, code: str | None, recovery_code: str | Non
 
 
 def status(db: IdentityDb, ctx: TenantContext) -> TwoFactorStatus:
-    user = _user(db, ctx.user_id)
+    user = signed_in_user(db, ctx.user_id)
     enabled = is_enabled(user)
     return TwoFactorStatus(
         enabled=enabled, recovery_codes_left=len(user.get("recovery_code_hashes") or []) if enabled else 0
@@ -161,7 +154,7 @@ def enrol(db: IdentityDb, ctx: TenantContext, *, now: float | None = None) -> Tw
     """A new pending secret (replacing any earlier pending one); nothing changes until it is confirmed."""
     now = now_or(now)
     require_recent(ctx, now=now)
-    user = _user(db, ctx.user_id)
+    user = signed_in_user(db, ctx.user_id)
     if is_enabled(user):
         raise Conflict("Two-factor authentication is already on. Turn it off first to move to another app.")
     secret = totp.new_secret()
@@ -178,7 +171,7 @@ def enrol(db: IdentityDb, ctx: TenantContext, *, now: float | None = None) -> Tw
 def confirm(db: IdentityDb, ctx: TenantContext, code: str, *, now: float | None = None) -> RecoveryCodes:
     """A code from the app proves it holds the pending secret: two-factor is on; the recovery codes, once."""
     now = now_or(now)
-    user = _user(db, ctx.user_id)
+    user = signed_in_user(db, ctx.user_id)
     if is_enabled(user):
         raise Conflict("Two-factor authentication is already on.")
     pending = user.get("totp_pending_secret")
@@ -209,7 +202,7 @@ def confirm(db: IdentityDb, ctx: TenantContext, code: str, *, now: float | None 
 def disable(db: IdentityDb, ctx: TenantContext, *, now: float | None = None) -> TwoFactorStatus:
     now = now_or(now)
     require_recent(ctx, now=now)
-    user = _user(db, ctx.user_id)
+    user = signed_in_user(db, ctx.user_id)
     if not is_enabled(user):
         raise Conflict("Two-factor authentication is not on.")
     # Cleared, not removed (the store's updates only SET): an empty secret means "off".
@@ -229,7 +222,7 @@ def disable(db: IdentityDb, ctx: TenantContext, *, now: float | None = None) -> 
 def regenerate_recovery_codes(db: IdentityDb, ctx: TenantContext, *, now: float | None = None) -> RecoveryCodes:
     now = now_or(now)
     require_recent(ctx, now=now)
-    user = _user(db, ctx.user_id)
+    user = signed_in_user(db, ctx.user_id)
     if not is_enabled(user):
         raise Conflict("Two-factor authentication is not on.")
     codes, hashes = _new_codes()
@@ -377,7 +370,7 @@ def step_up(
     session = db.sessions.get(sessions.hash_token(token)) if token else None
     if session is None or session["session_id"] != ctx.session_id:
         raise Unauthorized("This session has ended; sign in again.")
-    user = _user(db, ctx.user_id)
+    user = signed_in_user(db, ctx.user_id)
     throttle = Throttle(db.throttles)
     ip = request.ip_address or "unknown"
     account = email_subject(str(user["email"]))

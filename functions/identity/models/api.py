@@ -120,6 +120,23 @@ class ChangePasswordRequest(_Request):
     new_password: NewPassword
 
 
+class UpdateProfile(_Request):
+    name: str = Field(min_length=1, max_length=100, description="How to address the person.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return not_blank(value)
+
+
+class ChangeEmailRequest(_Request):
+    new_email: Email = Field(description="The address to move to; a link goes there to prove it.")
+
+
+class ConfirmEmailChange(_Request):
+    token: OneTimeToken
+
+
 class Accepted(BaseModel):
     """The same answer whoever asked: nothing here reveals whether an account exists."""
 

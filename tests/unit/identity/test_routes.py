@@ -33,6 +33,7 @@ def test_public_routes_are_the_credential_minting_ones_and_say_why() -> None:
         "POST /api/v1/auth/password-reset/confirm",
         "POST /api/v1/auth/invitations/preview",
         "POST /api/v1/auth/invitations/accept",
+        "POST /api/v1/auth/email-change/confirm",
     }
     assert all(len(reason) > 20 for reason in IDENTITY.public.values())
     assert not set(IDENTITY.public) & set(IDENTITY.authorized)

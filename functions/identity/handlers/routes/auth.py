@@ -10,9 +10,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from functions.identity.handlers.routes import web
-from functions.identity.logic import accounts, sessions, two_factor
+from functions.identity.logic import accounts, profile, sessions, two_factor
 from functions.identity.models.api import (
     Accepted,
+    ConfirmEmailChange,
     EmailVerified,
     PasswordReset,
     PasswordResetConfirm,
@@ -130,3 +131,11 @@ def request_password_reset(body: PasswordResetRequest) -> Response[Accepted]:
 def confirm_password_reset(body: PasswordResetConfirm) -> PasswordReset:
     web.require_json(router)
     return accounts.reset_password(web.db(router), body, request=web.request_info(router))
+
+
+@router.post("/api/v1/auth/email-change/confirm", tags=TAGS, summary="Confirm a new address with the emailed link")
+def confirm_email_change(body: ConfirmEmailChange) -> Accepted:
+    web.require_json(router)
+    return profile.confirm_email_change(
+        web.db(router), body, settings=web.settings(router), request=web.request_info(router)
+    )

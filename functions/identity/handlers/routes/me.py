@@ -6,8 +6,15 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from functions.identity.handlers.routes import web
-from functions.identity.logic import accounts
-from functions.identity.models.api import Accepted, ChangePasswordRequest, Me, SessionIssued
+from functions.identity.logic import accounts, profile
+from functions.identity.models.api import (
+    Accepted,
+    ChangeEmailRequest,
+    ChangePasswordRequest,
+    Me,
+    SessionIssued,
+    UpdateProfile,
+)
 from ninefold_core.http import tenant_context
 
 router = APIGatewayHttpRouter()
@@ -49,4 +56,20 @@ def change_password(body: ChangePasswordRequest) -> Response[SessionIssued]:
 )
 def resend_verification() -> Response[Accepted]:
     result = accounts.resend_verification(web.db(router), tenant_context(router), settings=web.settings(router))
+    return Response(status_code=202, body=result, content_type="application/json")
+
+
+@router.patch("/api/v1/me", tags=TAGS, summary="Change how you are addressed")
+def update_profile(body: UpdateProfile) -> Me:
+    return profile.update(web.db(router), tenant_context(router), body)
+
+
+@router.post(
+    "/api/v1/me/email",
+    tags=TAGS,
+    summary="Move the account to a new address (needs a recent step-up); a link goes there to confirm",
+    responses=web.ACCEPTED,
+)
+def request_email_change(body: ChangeEmailRequest) -> Response[Accepted]:
+    result = profile.request_email_change(web.db(router), tenant_context(router), body, settings=web.settings(router))
     return Response(status_code=202, body=result, content_type="application/json")

@@ -140,3 +140,4 @@ exempt(
     "/api/v1/auth/invitations/accept",
     reason=f"{BY_TOKEN}; it creates a new account and joins the invitation's workspace",
 )
+exempt("POST", "/api/v1/auth/email-change/confirm", reason=f"{BY_TOKEN}; the link sent to the new address")

@@ -16,7 +16,15 @@ from pydantic import Field
 from ninefold_core.events.catalog import event
 from ninefold_core.events.envelope import EventData
 
-EmailTemplate = Literal["verify-email", "reset-password", "sign-up-attempt", "password-changed", "invitation"]
+EmailTemplate = Literal[
+    "verify-email",
+    "reset-password",
+    "sign-up-attempt",
+    "password-changed",
+    "invitation",
+    "change-email",
+    "email-changed",
+]
 SessionRevokedReason = Literal[
     "sign-out",
     "revoked",
@@ -162,6 +170,24 @@ class UserEmailVerified(EventData):
     user_id: str
     email: str
     method: Literal["verification-link", "password-reset", "invitation"] = "verification-link"
+
+
+@event("user.email_changed", producer="identity")
+class UserEmailChanged(EventData):
+    """A user moved their account to a new address, proven by a link sent there; the old address
+    was told."""
+
+    user_id: str
+    old_email: str
+    new_email: str
+
+
+@event("user.profile_updated", producer="identity")
+class UserProfileUpdated(EventData):
+    """A user changed how they are addressed."""
+
+    user_id: str
+    name: str | None = Field(default=None, max_length=100)
 
 
 @event("user.password_changed", producer="identity")
