@@ -20,6 +20,9 @@ Patched (module: attribute -- why):
 - stepfunctions ... timestamp.Timestamp._get_wait_seconds -- wait-until-timestamp measured on it;
 - stepfunctions ... retry.retrier_decl: time -- Retry backoff sleeps on it;
 - dynamodb.models.table: StreamShard.add -- stream pollers wake on writes instead of polling;
+- dynamodb.models: DynamoDBBackend put_item, update_item, delete_item, transact_write_items,
+  batch_write_item -- one lock around writes (moto's transactions deep-copy tables other threads
+  are writing to);
 - sys.modules["moto.batch"] (a deferred package, set before import) -- start-up: the Step
   Functions parser would otherwise import moto.ec2 (~2 s).
 
@@ -53,6 +56,12 @@ SFN_WAIT = "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wai
 SFN_TIMESTAMP = "moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp"
 SFN_RETRIER = "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl"
 DYNAMODB_TABLE = "moto.dynamodb.models.table"
+DYNAMODB_MODELS = "moto.dynamodb.models"
+# moto's DynamoDB backend is not thread-safe: `transact_write_items` deep-copies every table it
+# touches (for its rollback) while the server's other threads may be writing to them ("dictionary
+# changed size during iteration"). DynamoDB itself serializes writes to an item; here every write
+# takes one lock (re-entrant: a batch write calls put_item).
+DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 
 # (module, owner attribute or "", attribute): what `install` replaces.
 HOOK_POINTS: tuple[tuple[str, str, str], ...] = (
@@ -70,6 +79,7 @@ HOOK_POINTS: tuple[tuple[str, str, str], ...] = (
     (SFN_TIMESTAMP, "Timestamp", "_get_wait_seconds"),
     (SFN_RETRIER, "", "time"),
     (DYNAMODB_TABLE, "StreamShard", "add"),
+    *((DYNAMODB_MODELS, "DynamoDBBackend", name) for name in DYNAMODB_WRITES),
 )
 
 
@@ -113,6 +123,7 @@ def install(targets: HookTargets) -> None:
             (SFN_TIMESTAMP, "Timestamp", "_get_wait_seconds"): _timestamp_wait_seconds,
             (SFN_RETRIER, "", "time"): _WarpTime(),
             (DYNAMODB_TABLE, "StreamShard", "add"): _stream_shard_add,
+            **{(DYNAMODB_MODELS, "DynamoDBBackend", name): _serialized(name) for name in DYNAMODB_WRITES},
         }
         for point, replacement in replacements.items():
             owner = _owner(point)
@@ -322,6 +333,18 @@ def _stream_shard_add(self: Any, old: Any, new: Any) -> None:
     targets = _targets
     if targets is not None:
         targets.on_stream_write(str(getattr(self.table, "name", "")))
+
+
+_dynamodb_write_lock = threading.RLock()
+
+
+def _serialized(name: str) -> Callable[..., Any]:
+    def write(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _dynamodb_write_lock:
+            return _originals[(DYNAMODB_MODELS, "DynamoDBBackend", name)](self, *args, **kwargs)
+
+    write.__name__ = name
+    return write
 
 
 # -- start-up time ------------------------------------------------------------------------------

@@ -411,3 +411,48 @@ def test_fifo_groups_are_redelivered_in_order_after_a_failed_batch(calls: Calls,
     sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=again[2]["ReceiptHandle"], VisibilityTimeout=0)
     time.sleep(0.01)
     assert moto_hooks.deliverable_messages("orders.fifo") == 0  # "3" waits behind the in-flight "2"
+
+
+def test_concurrent_dynamodb_writes_and_transactions_do_not_trip_over_each_other(calls: Calls) -> None:
+    # Unhooked, moto's transact_write_items deep-copies the table while the other threads write to
+    # it and fails with "dictionary changed size during iteration" (reproduced with these numbers).
+    import threading
+
+    dynamodb = client("dynamodb")
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    errors: list[str] = []
+
+    def transactions(n: int) -> None:
+        try:
+            for i in range(60):
+                items = [
+                    {"Put": {"TableName": "t", "Item": {"pk": {"S": f"tx{n}"}, "sk": {"S": f"{i}-{j}"}}}}
+                    for j in range(5)
+                ]
+                dynamodb.transact_write_items(TransactItems=items)
+        except Exception as exc:
+            errors.append(repr(exc))
+
+    def puts(n: int) -> None:
+        try:
+            for i in range(250):
+                dynamodb.put_item(TableName="t", Item={"pk": {"S": f"p{n}-{i}"}, "sk": {"S": "x"}})
+        except Exception as exc:
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=transactions, args=(n,)) for n in range(2)]
+    threads += [threading.Thread(target=puts, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert dynamodb.scan(TableName="t", Select="COUNT")["Count"] == 2 * 60 * 5 + 3 * 250
