@@ -11,6 +11,7 @@ attempt is always made before SQS dead-letters its message.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Final
 
 import aws_cdk as cdk
@@ -18,10 +19,12 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from stacks.constants import API_VERSION_PREFIX, FUNCTIONS_DIR, PROJECT, handler_path
+from stacks.constants import API_VERSION_PREFIX, FUNCTIONS_DIR, PROJECT, REPO_ROOT, handler_path
 from stacks.nag import acknowledge
 from stacks.system import Platform, SystemStack
 
@@ -45,6 +48,12 @@ ENV_JOB_QUEUE_ARN: Final = "JOB_QUEUE_ARN"
 METRICS_NAMESPACE: Final = "Ninefold"  # ninefold_core.observability.metrics
 FAILURE_RATE_PERCENT: Final = 20
 FAILURE_RATE_MIN_RUNS: Final = 5
+# Multi-step workflows (docs/workflows.md#multi-step-workflows-step-functions): one STANDARD state
+# machine per definition; `${StepFunctionArn}` in a definition is the step Lambda's ARN.
+WORKFLOW_DEFINITIONS: Final = REPO_ROOT / "statemachines" / "workflows"
+WORKFLOW_GLOB: Final = "*.asl.json"
+STEP_FUNCTION_SUBSTITUTION: Final = "StepFunctionArn"
+ENV_WORKFLOWS: Final = "WORKFLOWS"  # functions.workflows.config.ENV_WORKFLOWS
 
 
 def queue_policy(manifest: dict[str, Any], queue: str = DEFAULT_QUEUE) -> tuple[int, int]:
@@ -58,6 +67,25 @@ def queue_policy(manifest: dict[str, Any], queue: str = DEFAULT_QUEUE) -> tuple[
 def schedule_group_name(stage: str) -> str:
     """The stage's EventBridge Scheduler group for tenants' schedules."""
     return f"{PROJECT}-{stage}-workflows"
+
+
+def workflow_definitions(directory: Path = WORKFLOW_DEFINITIONS) -> dict[str, dict[str, Any]]:
+    """`workflows.<stem>` -> the parsed ASL of every `statemachines/workflows/*.asl.json`."""
+    return {
+        f"workflows.{path.name.removesuffix('.asl.json')}": json.loads(path.read_text())
+        for path in sorted(directory.glob(WORKFLOW_GLOB))
+    }
+
+
+def workflow_steps(definition: dict[str, Any]) -> list[dict[str, str]]:
+    """The job steps (Task states whose Payload names a `job`), as the API lists them
+    (functions.workflows.logic.workflow_runs.steps_of reads them the same way)."""
+    steps = []
+    for name, state in definition["States"].items():
+        payload = (state.get("Parameters") or {}).get("Payload") or {}
+        if state.get("Type") == "Task" and "job" in payload:
+            steps.append({"step": name, "job": payload["job"], "payload_path": payload.get("payload.$", "$")})
+    return steps
 
 
 def worker_batch_size(longest: int) -> int:
@@ -147,6 +175,7 @@ class WorkflowsStack(SystemStack):
             ],
         )
         self.schedules(api)
+        self.workflows(api, longest)
 
     def failure_rate_alarm(self) -> cloudwatch.Alarm:
         """Runs failing for good, as a share of the runs that ended, over 15 minutes (with a
@@ -238,3 +267,96 @@ class WorkflowsStack(SystemStack):
             ],
         )
         return group
+
+    def workflows(self, api: lambda_.Function, longest: int) -> dict[str, sfn.StateMachine]:
+        """Multi-step workflows (docs/workflows.md#multi-step-workflows-step-functions): the step
+        Lambda every Task state invokes, one STANDARD state machine per definition in
+        `statemachines/workflows/` (its role may invoke the step Lambda and nothing else), and
+        what the API may do with their executions."""
+        step = self.function(
+            "WorkflowStep",
+            handler_path(self.system, "step"),
+            timeout=cdk.Duration.seconds(min(LAMBDA_MAX_TIMEOUT_SECONDS, longest + WORKER_MARGIN_SECONDS)),
+            description="Runs one attempt of one workflow step (a declared job) and records it",
+        )
+        self.grant_table_read_write(step)
+        machines: dict[str, sfn.StateMachine] = {}
+        catalogue: dict[str, Any] = {}
+        for name, definition in workflow_definitions().items():
+            id = "Workflow" + "".join(part.capitalize() for part in name.split(".")[-1].replace("-", "_").split("_"))
+            log_group = logs.LogGroup(
+                self, f"{id}Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=self.removal_policy
+            )
+            role = iam.Role(
+                self,
+                f"{id}Role",
+                assumed_by=iam.ServicePrincipal(
+                    "states.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": self.account}}
+                ),
+                description=f"{self.system}/{name}: invokes the workflow step Lambda, nothing else",
+            )
+            role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[step.function_arn]))
+            machine = sfn.StateMachine(
+                self,
+                id,
+                definition_body=sfn.DefinitionBody.from_string(json.dumps(definition)),
+                definition_substitutions={STEP_FUNCTION_SUBSTITUTION: step.function_arn},
+                state_machine_type=sfn.StateMachineType.STANDARD,
+                role=role,
+                logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+                tracing_enabled=True,
+                comment=str(definition.get("Comment", ""))[:256] or None,
+                removal_policy=self.removal_policy,
+            )
+            machines[name] = machine
+            policy = role.node.try_find_child("DefaultPolicy")
+            assert policy is not None
+            acknowledge(
+                policy,
+                "AwsSolutions-IAM5[Resource::*]",
+                "Step Functions logging (logs:CreateLogDelivery and the other vended-log delivery actions) and "
+                "X-Ray tracing support no resource-level permissions, so Resource must be '*'. Lambda is "
+                "limited to the step function's ARN.",
+            )
+            executions = self.format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{machine.state_machine_name}:*",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
+            api.add_to_role_policy(
+                iam.PolicyStatement(actions=["states:StartExecution"], resources=[machine.state_machine_arn])
+            )
+            api.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions]
+                )
+            )
+            api_policy = api.role.node.try_find_child("DefaultPolicy") if api.role is not None else None
+            machine_resource = machine.node.default_child
+            assert api_policy is not None
+            assert isinstance(machine_resource, cdk.CfnElement)
+            acknowledge(
+                api_policy,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+                f"<{self.get_logical_id(machine_resource)}.Name>:*]",
+                "Executions are started at run time, one per workflow run, so their names are not known at deploy "
+                "time; the wildcard is limited to this state machine's executions (Describe/StopExecution).",
+            )
+            catalogue[name] = {
+                "arn": machine.state_machine_arn,
+                "description": str(definition.get("Comment", "")),
+                "steps": workflow_steps(definition),
+            }
+        api.add_environment(ENV_WORKFLOWS, self.to_json_string(catalogue))
+        self.routes(
+            api,
+            [
+                f"GET {API_VERSION_PREFIX}/workflows",
+                f"POST {API_VERSION_PREFIX}/workflow-runs",
+                f"GET {API_VERSION_PREFIX}/workflow-runs",
+                f"GET {API_VERSION_PREFIX}/workflow-runs/{{execution_id}}",
+                f"POST {API_VERSION_PREFIX}/workflow-runs/{{execution_id}}/cancel",
+            ],
+        )
+        return machines

@@ -215,3 +215,74 @@ def test_schedule_events_go_through_the_outbox(workflows: Template) -> None:
     assert "ninefold_core.events.relay.handler" in {
         f["Properties"].get("Handler") for f in workflows.find_resources("AWS::Lambda::Function").values()
     }
+
+
+# --- multi-step workflows (Step Functions) -------------------------------------------------------
+
+STEP = "functions.workflows.handlers.step.handler"
+
+
+def _machines(template: Template) -> dict[str, dict[str, Any]]:
+    return template.find_resources("AWS::StepFunctions::StateMachine")
+
+
+def test_every_workflow_definition_is_a_standard_state_machine(workflows: Template) -> None:
+    from stacks.systems.workflows import WORKFLOW_DEFINITIONS, WORKFLOW_GLOB, workflow_definitions
+
+    files = sorted(WORKFLOW_DEFINITIONS.glob(WORKFLOW_GLOB))
+    assert files, "statemachines/workflows/ holds at least the demo workflow"
+    machines = _machines(workflows)
+    assert len(machines) == len(files) == len(workflow_definitions())
+    step_id = functions_by_handler(workflows)[STEP]
+    deployed = sorted(json.dumps(json.loads(m["Properties"]["DefinitionString"])) for m in machines.values())
+    assert deployed == sorted(json.dumps(json.loads(f.read_text())) for f in files)
+    for machine in machines.values():
+        props = machine["Properties"]
+        assert props["StateMachineType"] == "STANDARD"
+        assert props["TracingConfiguration"] == {"Enabled": True}
+        assert props["LoggingConfiguration"]["Level"] == "ALL"
+        substitution = props["DefinitionSubstitutions"]["StepFunctionArn"]
+        assert substitution["Fn::GetAtt"][0] in workflows.to_json()["Resources"]
+        assert workflows.to_json()["Resources"][substitution["Fn::GetAtt"][0]] == step_id
+
+
+def test_a_state_machine_role_may_invoke_only_the_step_function(workflows: Template) -> None:
+    resources = workflows.to_json()["Resources"]
+    step_id = next(k for k, v in resources.items() if v.get("Properties", {}).get("Handler") == STEP)
+    for machine in _machines(workflows).values():
+        role_id = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+        statements = [
+            s
+            for p in workflows.find_resources("AWS::IAM::Policy").values()
+            if {"Ref": role_id} in p["Properties"]["Roles"]
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        invoke = [s for s in statements if "lambda:InvokeFunction" in json.dumps(s["Action"])]
+        assert [s["Resource"] for s in invoke] == [{"Fn::GetAtt": [step_id, "Arn"]}]
+        assert not [a for a in actions(statements) if a.startswith(("dynamodb:", "sqs:", "states:", "s3:"))]
+        assumed = resources[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert [s["Principal"] for s in assumed] == [{"Service": "states.amazonaws.com"}]
+
+
+def test_the_api_may_start_describe_and_stop_only_these_executions(workflows: Template) -> None:
+    api = functions_by_handler(workflows)[API]
+    statements = policy_of(workflows, api)
+    states = [s for s in statements if any(a.startswith("states:") for a in actions([s]))]
+    assert actions(states) == {"states:StartExecution", "states:DescribeExecution", "states:StopExecution"}
+    machine_ids = set(_machines(workflows))
+    for statement in states:
+        assert machine_ids & set(json.dumps(statement["Resource"]).split('"')), statement
+    env = api["Properties"]["Environment"]["Variables"]
+    assert "WORKFLOWS" in env
+    assert set(machine_ids) <= set(json.dumps(env["WORKFLOWS"]).split('"'))
+
+
+def test_workflow_run_routes(workflows: Template) -> None:
+    keys = {r["Properties"]["RouteKey"] for r in workflows.find_resources("AWS::ApiGatewayV2::Route").values()}
+    assert keys >= {
+        "GET /api/v1/workflows",
+        "POST /api/v1/workflow-runs",
+        "GET /api/v1/workflow-runs",
+        "GET /api/v1/workflow-runs/{execution_id}",
+        "POST /api/v1/workflow-runs/{execution_id}/cancel",
+    }

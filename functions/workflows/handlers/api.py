@@ -11,6 +11,7 @@ from functions.workflows import jobs as _declared  # noqa: F401  (registers the 
 from functions.workflows.config import WorkflowsConfig
 from functions.workflows.dal.runs import AdminRunStore, RunStore
 from functions.workflows.handlers.routes import schedules as schedule_routes
+from functions.workflows.handlers.routes import workflow_runs as workflow_run_routes
 from functions.workflows.logic import runs
 from functions.workflows.models.runs import (
     AdminRunPage,
@@ -133,5 +134,7 @@ def redrive_dead_letters() -> RedriveResult:
 
 # Schedules (cron/rate in a time zone, EventBridge Scheduler) live in their own router.
 app.include_router(schedule_routes.router)
+# Multi-step workflows (Step Functions) too.
+app.include_router(workflow_run_routes.router)
 
 handler = http_handler(app, WorkflowsConfig)

@@ -340,7 +340,7 @@ def failed_across_tenants(store: AdminRunStore, *, limit: int, cursor: str | Non
 def declared(jobs: Mapping[str, JobSpec[Any]]) -> JobList:
     """What can be enqueued, from the declarations themselves (one source: `@job`)."""
     return JobList(
-        items=[
+        jobs=[
             DeclaredJob(
                 name=spec.name,
                 description=spec.description or (spec.fn.__doc__ or "").strip().split("\n", 1)[0],

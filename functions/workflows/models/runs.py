@@ -81,4 +81,6 @@ class DeclaredJob(BaseModel):
 
 
 class JobList(BaseModel):
-    items: list[DeclaredJob]
+    """The platform's catalogue, the same for every workspace (so not an `items` listing of objects)."""
+
+    jobs: list[DeclaredJob]

@@ -107,7 +107,7 @@ async function showDetail(runId) {
 async function loadPage(cursor) {
   const current = filters();
   const page = await api("GET", `/v1/runs?${query(current, cursor)}`);
-  declaredJobs ??= (await api("GET", "/v1/jobs")).items.map((job) => job.name);
+  declaredJobs ??= (await api("GET", "/v1/jobs")).jobs.map((job) => job.name);
   // A run of a job no longer declared still shows under its own name.
   const jobs = new Set([...declaredJobs, ...page.items.map((run) => run.job), ...(current.job ? [current.job] : [])]);
   setOptions($("runs-status"), STATUSES, current.status, "Any status");

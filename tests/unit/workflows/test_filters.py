@@ -144,7 +144,7 @@ def test_the_declared_jobs_are_listed_from_their_declarations(
     reader = TenantContext(tenant_id="tenant-aaaa", user_id="usr_r", permissions=frozenset({"jobs:read"}))
     status, body = call("/api/v1/jobs", reader, lambda_context)
     assert status == 200
-    listed = {job["name"]: job for job in body["items"]}
+    listed = {job["name"]: job for job in body["jobs"]}
     assert set(listed) == {name for name in JOBS if name.startswith("workflows.")}
     echo = listed["workflows.echo"]
     assert echo["max_attempts"] == JOBS["workflows.echo"].retry.max_attempts

@@ -84,3 +84,25 @@ def schedules(cloud: Any, tenant: Tenant) -> list[dict[str, str]]:
 def schedule_change(cloud: Any, tenant: Tenant, params: Mapping[str, str]) -> dict[str, Any]:
     """A valid change (the generated body would name both cron and rate)."""
     return {"enabled": True, "rate": "rate(5 minutes)", "timezone": "Asia/Tokyo", "payload": {"message": "changed"}}
+
+
+WORKFLOW_RUN = "/api/v1/workflow-runs/{execution_id}"
+
+
+@seeder(WORKFLOW_RUN)
+def workflow_runs(cloud: Any, tenant: Tenant) -> list[dict[str, str]]:
+    """Two runs of the demo workflow, cancelled while they wait their hour: they stay readable, and no
+    execution is left parked in a Wait (which would keep `cloud.wait_idle()` busy for other cases)."""
+    ids = []
+    for n in range(2):
+        body = {"workflow": "workflows.onboarding", "input": {"message": f"probe {n}"}}
+        started = tenant.api.request("POST", "/api/v1/workflow-runs", json_body=body)
+        if started.status != 202:
+            raise HarnessError(f"seeding {WORKFLOW_RUN}: starting a run answered {started.status}")
+        ids.append(started.json["execution_id"])
+    cloud.settle(timeout=30)
+    for execution_id in ids:
+        cancelled = tenant.api.request("POST", f"/api/v1/workflow-runs/{execution_id}/cancel", json_body={})
+        if cancelled.status != 200:
+            raise HarnessError(f"seeding {WORKFLOW_RUN}: cancelling a run answered {cancelled.status}")
+    return [{"execution_id": execution_id} for execution_id in ids]

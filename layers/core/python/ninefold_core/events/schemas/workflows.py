@@ -44,3 +44,39 @@ class ScheduleDeleted(EventData):
     schedule_id: str
     job: str
     deleted_by: str
+
+
+@event("workflow_run.started", producer="workflows")
+class WorkflowRunStarted(EventData):
+    """A multi-step workflow run (a Step Functions execution) started. Never carries the input."""
+
+    execution_id: str
+    workflow: str = Field(description="The declared workflow, e.g. `workflows.onboarding`.")
+    started_by: str
+
+
+@event("workflow_run.succeeded", producer="workflows")
+class WorkflowRunSucceeded(EventData):
+    """Every step of a workflow run succeeded."""
+
+    execution_id: str
+    workflow: str
+
+
+@event("workflow_run.failed", producer="workflows")
+class WorkflowRunFailed(EventData):
+    """A workflow run failed: a step failed every attempt, or the execution could not start or ended badly."""
+
+    execution_id: str
+    workflow: str
+    error: str = Field(description="The error name, e.g. the failing step's exception class.")
+    step: str | None = Field(default=None, description="The step that failed, when known.")
+
+
+@event("workflow_run.cancelled", producer="workflows")
+class WorkflowRunCancelled(EventData):
+    """A workflow run was cancelled (its execution stopped)."""
+
+    execution_id: str
+    workflow: str
+    cancelled_by: str
