@@ -269,26 +269,20 @@ def sign_in(
         rehashed = passwords.hash_password(body.password) if passwords.needs_rehash(user["password_hash"]) else None
         return two_factor.challenge(db, user, account=account, new_password_hash=rehashed, now=now), user
 
-    generation = int(user.get("generation", 0))
-    previous = db.sessions.get(sessions.hash_token(previous_token)) if previous_token else None
-    issued, ops = sessions.open_ops(
+    changes: dict[str, Any] = {}
+    if passwords.needs_rehash(user["password_hash"]):
+        changes["password_hash"] = passwords.hash_password(body.password)
+    issued, ops = workspaces.sign_in_ops(
         db,
-        user_id=user["user_id"],
-        tenant_id=workspaces.landing(db, user),
-        generation=generation,
+        user,
+        generation=int(user.get("generation", 0)),
         policy=settings.sessions,
         request=request,
         now=now,
-        replaces=previous,
+        previous_token=previous_token,
+        changes=changes,
     )
-    changes: dict[str, Any] = {"last_sign_in_at": int(now)}
-    if passwords.needs_rehash(user["password_hash"]):
-        changes["password_hash"] = passwords.hash_password(body.password)
-    # The generation guard: a password change or "sign out everywhere" racing this sign-in wins.
-    ops += [
-        db.users.update_op(user["user_id"], changes, expected={"generation": generation}),
-        throttle.clear_op(SIGN_IN_ACCOUNT, account),
-    ]
+    ops.append(throttle.clear_op(SIGN_IN_ACCOUNT, account))
     try:
         db.transact(ops)
     except ConditionFailed:

@@ -317,24 +317,19 @@ def complete_sign_in(
         throttle.fail(SIGN_IN_IP, ip, now=now)
         raise
 
-    previous = db.sessions.get(sessions.hash_token(previous_token)) if previous_token else None
-    issued, ops = sessions.open_ops(
+    issued, ops = workspaces.sign_in_ops(
         db,
-        user_id=user["user_id"],
-        tenant_id=workspaces.landing(db, user),
+        user,
         generation=generation,
         policy=policy,
         request=request,
         now=now,
-        replaces=previous,
+        previous_token=previous_token,
+        changes=proof.changes,
+        expected=proof.expected,
     )
     ops += [
         db.tokens.consume_op(challenge_hash, CHALLENGE_PURPOSE, user["user_id"]),
-        db.users.update_op(
-            user["user_id"],
-            {"last_sign_in_at": int(now), **proof.changes},
-            expected={"generation": generation, **proof.expected},
-        ),
         throttle.clear_op(SIGN_IN_ACCOUNT, account),
     ]
     if proof.method == "recovery-code":

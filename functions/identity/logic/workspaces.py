@@ -11,7 +11,7 @@ from functions.identity.dal.store import IdentityDb, WorkspaceStore, workspaces_
 from functions.identity.logic import purge
 from functions.identity.logic.access import store_for
 from functions.identity.logic.common import RequestInfo, in_tenant, now_or
-from functions.identity.logic.sessions import IssuedSession, SessionPolicy, move_ops
+from functions.identity.logic.sessions import IssuedSession, SessionPolicy, hash_token, move_ops, open_ops
 from functions.identity.models.api import RenameWorkspace, Workspace
 from functions.identity.models.workspaces import CreateWorkspace, WorkspaceDeletion, WorkspaceList, WorkspaceSummary
 from ninefold_core.dynamo import ConditionFailed
@@ -281,3 +281,42 @@ def landing(db: IdentityDb, user: Mapping[str, Any]) -> str:
         if workspace and workspace.get("status", "active") == "active":
             return tenant_id
     return str(user["home_tenant_id"])
+
+
+def sign_in_ops(
+    db: IdentityDb,
+    user: Mapping[str, Any],
+    *,
+    generation: int,
+    policy: SessionPolicy,
+    request: RequestInfo,
+    now: float,
+    previous_token: str | None,
+    changes: Mapping[str, Any] | None = None,
+    expected: Mapping[str, Any] | None = None,
+) -> tuple[IssuedSession, list[dict[str, Any]]]:
+    """A signed-in user's new session (in the workspace they land in; the session presented with
+    the request, if any, rotated out) and the user row's update, for the caller's transaction.
+
+    The generation guard on the user row: a password change or "sign out everywhere" racing this
+    sign-in wins, and the transaction fails.
+    """
+    previous = db.sessions.get(hash_token(previous_token)) if previous_token else None
+    issued, ops = open_ops(
+        db,
+        user_id=user["user_id"],
+        tenant_id=landing(db, user),
+        generation=generation,
+        policy=policy,
+        request=request,
+        now=now,
+        replaces=previous,
+    )
+    ops.append(
+        db.users.update_op(
+            user["user_id"],
+            {"last_sign_in_at": int(now), **(changes or {})},
+            expected={"generation": generation, **(expected or {})},
+        )
+    )
+    return issued, ops
