@@ -137,7 +137,9 @@ def render(results: dict[str, Any]) -> str:
             "## Identity",
             "",
             f"Authorizer, in process: median **{a['allow_median_ms']} ms** per allowed request "
-            f"(p95 {a['allow_p95_ms']} ms; no credential: {a['deny_without_credential_median_ms']} ms) — {a['note']}.",
+            f"(p95 {a['allow_p95_ms']} ms; no credential: {a['deny_without_credential_median_ms']} ms) — {a['note']}. "
+            "Each allowed request reads the session, the user, the workspace and the membership, and counts "
+            f"the API call; with the opt-in cache on (a hit): median **{a.get('allow_cached_median_ms', 'n/a')} ms**.",
             "",
             f"argon2id verify ({p['parameters']}): median **{p['verify_median_ms']} ms**.",
             "",
