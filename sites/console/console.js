@@ -29,7 +29,13 @@ function show(view, { focus = true } = {}) {
   if (focus && heading) heading.focus();
 }
 
+// Routes overlap: a click on the nav while the previous page still loads starts a second route.
+// Only the newest may show its view, or a slow earlier load would hide the page the user is on.
+let routeGeneration = 0;
+
 async function route() {
+  const generation = ++routeGeneration;
+  const current = () => generation === routeGeneration;
   const view = currentView();
   if (!document.getElementById(`view-${view}`)) {
     location.hash = "#/workspace";
@@ -38,15 +44,18 @@ async function route() {
   const page = pages.get(view);
   if (PUBLIC_VIEWS.has(view) || page?.public) {
     if (page?.load) await page.load();
+    if (!current()) return;
     show(view);
     if (view === "verify") await verifyEmail();
     return;
   }
   if (!signedIn && !(await refreshIdentity())) {
+    if (!current()) return;
     $("notice").textContent = "Please sign in to continue.";
     show("sign-in");
     return;
   }
+  if (!current()) return;
   $("notice").textContent = "";
   // Load before showing, so nothing typed into a visible form is overwritten.
   if (view === "workspace") {
@@ -56,6 +65,7 @@ async function route() {
   }
   if (view === "sessions") await loadSessions();
   if (page?.load) await page.load();
+  if (!current()) return;
   show(view);
   if (view === "workspace") await loadAudit().catch(() => {});
 }

@@ -4,7 +4,7 @@ the bus."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.conftest import DevServer
 
@@ -41,3 +41,37 @@ def test_console_sign_in_rename_and_audit_trail(page: Page, dev_server: DevServe
     expect(audit.get_by_role("row").filter(has_text="workspace.renamed").first).to_contain_text(
         "Renamed in the browser"
     )
+
+
+def test_a_slow_page_load_never_hides_the_page_navigated_to_since(page: Page, dev_server: DevServer) -> None:
+    """The workspace page is still loading when the user opens another page: the late
+    answer must not switch the view back (a race CI once hit right after signing in)."""
+    seen: list[Route] = []
+    held: list[Route] = []
+
+    def hold_the_page_load(route: Route) -> None:
+        # The first GET is the header's identity check; the second is the workspace page's own load.
+        seen.append(route)
+        if len(seen) == 2:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/workspace", hold_the_page_load)
+    page.goto(dev_server.url + "/app/")
+    page.get_by_text("Use an API token instead").click()
+    page.get_by_label("Session token").fill(dev_server.demo_token)
+    page.get_by_role("button", name="Use token").click()
+    expect(page.locator("#who")).to_contain_text("demo@ninefold.test")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the workspace page never asked for the workspace"
+
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Password").click()
+    expect(page.locator("#password-form")).to_be_visible()
+    held[0].continue_()  # the slow answer lands after the user moved on
+    page.wait_for_timeout(500)
+    expect(page.locator("#password-form")).to_be_visible()
+    expect(page.locator("#view-workspace")).to_be_hidden()
