@@ -47,6 +47,8 @@ def bus_name(stage: str) -> str:
 
 # Every event our code publishes has a source starting with this (`ninefold.billing`, ...).
 EVENT_SOURCE_PREFIX: Final = f"{PROJECT}."
+# The job runtime's run snapshots (ninefold_core.events.schemas.jobs), emitted by every system with jobs.
+JOB_RUN_CHANGED: Final = "job_run.changed"
 
 # --- Lambda -----------------------------------------------------------------------------------
 # ADR 0002: python3.11 because the .pyc we ship must be compiled by the runtime's own minor version

@@ -30,7 +30,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks import bundling
+from stacks import bundling, jobs
 from stacks.constants import (
     API_PATH_PREFIX,
     DEFAULT_MEMORY_MB,
@@ -39,6 +39,7 @@ from stacks.constants import (
     ENV_STAGE,
     ENV_SYSTEM,
     ENV_TABLE_NAME,
+    FUNCTIONS_PACKAGE,
     LAMBDA_PYTHON_VERSION,
     OUTBOX_KIND,
     OUTBOX_RELAY_HANDLER,
@@ -107,6 +108,26 @@ class Platform:
 
     def with_authorizer(self, authorizer: apigwv2.IHttpRouteAuthorizer) -> Platform:
         return replace(self, authorizer=authorizer)
+
+
+@dataclass(frozen=True)
+class JobRuntime:
+    """What `SystemStack.jobs()` made: the worker, its queue (with its DLQ) and the batch size."""
+
+    worker: lambda_.Function
+    queue: sqs.Queue
+    longest: int
+    batch: int
+
+    @property
+    def dead_letters(self) -> sqs.Queue:
+        assert self.queue.dead_letter_queue is not None
+        return self.queue.dead_letter_queue.queue  # type: ignore[return-value]
+
+    def grant_enqueue(self, function: lambda_.Function) -> None:
+        """Let `function` enqueue this system's jobs (`ninefold_core.jobs.enqueue` reads the URL)."""
+        self.queue.grant_send_messages(function)
+        function.add_environment(jobs.ENV_JOB_QUEUE_URL, self.queue.queue_url)
 
 
 class SystemStack(cdk.Stack):
@@ -395,6 +416,76 @@ class SystemStack(cdk.Stack):
         alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.platform.alarms_topic))
         return queue
 
+    def jobs(self, *, worker_id: str | None = None, handler: str = "job_worker") -> JobRuntime:
+        """This system's job runtime, derived from its declared jobs (stacks/jobs.py, ADR 0015):
+        queue + DLQ + worker (`functions/<system>/handlers/<handler>.py`) + the alarms.
+
+        Run state lives in this system's table and its writes become `job_run.changed` events
+        through the outbox relay, so the stack needs `table_stream=True` and `outbox_relay()`."""
+        if self.table.table_stream_arn is None:
+            raise ValueError(f"{self.system}: jobs() needs table_stream=True (run changes go out through the stream)")
+        longest, attempts = jobs.queue_policy(jobs.load_manifest(self.system))
+        batch = jobs.worker_batch_size(longest)
+        worker = self.function(
+            worker_id or f"{self.system.capitalize()}JobWorker",
+            f"{FUNCTIONS_PACKAGE}.{self.system}.handlers.{handler}.handler",
+            timeout=cdk.Duration.seconds(jobs.worker_timeout(longest, batch)),
+            description=f"{self.system}: runs one attempt of a job per message; backoff by message visibility",
+        )
+        self.grant_table_read_write(worker)
+        # A batch's attempts run one after the other: the worker's timeout covers `batch` times the
+        # longest job (plus bookkeeping), and the queue's visibility (6 x the timeout, `consumer`)
+        # covers a whole batch. Attempts are counted in the run (ADR 0013); a few receives carry
+        # none, hence the slack before SQS dead-letters a message.
+        queue = self.consumer("JobQueue", worker, batch_size=batch, max_receive_count=attempts + jobs.RECEIVE_SLACK)
+        queue.grant(worker, "sqs:ChangeMessageVisibility")
+        # Fairness (ADR 0013): a deferred message is sent again with a delay, then deleted.
+        queue.grant_send_messages(worker)
+        worker.add_environment(jobs.ENV_JOB_QUEUE_URL, queue.queue_url)
+        alarm = self.node.find_child("JobQueueDeadLettersAlarm").node.default_child
+        assert isinstance(alarm, cloudwatch.CfnAlarm)
+        alarm.alarm_description = (
+            f"{self.system}/JobQueue: job runs failed all their attempts (or were invalid) and their "
+            f"messages wait in the dead-letter queue. Runbook: {jobs.RUNBOOK_JOBS}"
+        )
+        self._job_failure_rate_alarm()
+        return JobRuntime(worker=worker, queue=queue, longest=longest, batch=batch)
+
+    def _job_failure_rate_alarm(self) -> cloudwatch.Alarm:
+        """Runs failing for good, as a share of the runs that ended, over 15 minutes (with a
+        minimum volume, so that one failure among two runs does not page)."""
+
+        def metric(name: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=jobs.METRICS_NAMESPACE,
+                metric_name=name,
+                dimensions_map={"service": self.system},
+                statistic=cloudwatch.Stats.SUM,
+                period=cdk.Duration.minutes(15),
+            )
+
+        rate = cloudwatch.MathExpression(
+            expression=f"IF((ok + failed) >= {jobs.FAILURE_RATE_MIN_RUNS}, 100 * failed / (ok + failed), 0)",
+            using_metrics={"ok": metric("JobSucceeded"), "failed": metric("JobFailed")},
+            label="Job failure rate (%)",
+            period=cdk.Duration.minutes(15),
+        )
+        alarm = cloudwatch.Alarm(
+            self,
+            "JobFailureRateAlarm",
+            metric=rate,
+            threshold=jobs.FAILURE_RATE_PERCENT,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=(
+                f"{self.system}: more than {jobs.FAILURE_RATE_PERCENT}% of the job runs that ended in 15 minutes "
+                f"failed every attempt (at least {jobs.FAILURE_RATE_MIN_RUNS} runs). Runbook: {jobs.RUNBOOK_JOBS}"
+            ),
+        )
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.platform.alarms_topic))
+        return alarm
+
     def outbox_relay(self) -> lambda_.Function:
         """Forward this system's outbox rows from its table stream to the bus (ADR 0006).
 
@@ -440,7 +531,14 @@ class SystemStack(cdk.Stack):
                             "eventName": lambda_.FilterRule.is_equal("INSERT"),
                             "dynamodb": {"NewImage": {"kind": {"S": lambda_.FilterRule.is_equal(OUTBOX_KIND)}}},
                         }
-                    )
+                    ),
+                    # Job run writes become `job_run.changed` (ADR 0015); harmless where no jobs run.
+                    lambda_.FilterCriteria.filter(
+                        {
+                            "eventName": lambda_.FilterRule.or_("INSERT", "MODIFY"),
+                            "dynamodb": {"NewImage": {"kind": {"S": lambda_.FilterRule.is_equal(jobs.RUN_KIND)}}},
+                        }
+                    ),
                 ],
             )
         )

@@ -1,4 +1,4 @@
-"""`Ninefold-Safety`: the audit trail of every Ninefold event, and its read API."""
+"""`Ninefold-Safety`: the audit trail of Ninefold's events, and its read API."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
-from stacks.constants import API_VERSION_PREFIX, EVENT_SOURCE_PREFIX, handler_path
+from stacks.constants import API_VERSION_PREFIX, EVENT_SOURCE_PREFIX, JOB_RUN_CHANGED, handler_path
 from stacks.system import Platform, SystemStack
 
 
@@ -25,7 +25,12 @@ class SafetyStack(SystemStack):
         )
         self.grant_table_read_write(audit_consumer)
         audit_queue = self.consumer("AuditQueue", audit_consumer)
-        self.subscribe("AuditAllEvents", audit_queue, {"source": [{"prefix": EVENT_SOURCE_PREFIX}]})
+        # Every event but the job runtime's run snapshots (several per run; the runs API shows them).
+        self.subscribe(
+            "AuditAllEvents",
+            audit_queue,
+            {"source": [{"prefix": EVENT_SOURCE_PREFIX}], "detail-type": [{"anything-but": [JOB_RUN_CHANGED]}]},
+        )
 
         api = self.function(
             "SafetyApi",

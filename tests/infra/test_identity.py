@@ -155,20 +155,26 @@ def test_authorizer_is_exported_for_the_other_systems(synthesized: Synthesized) 
     assert any(o["Value"] == {"Ref": authorizer} and "Export" in o for o in outputs.values())
 
 
-def test_the_outbox_relay_reads_only_outbox_inserts_from_the_table_stream(identity: Template) -> None:
+def test_the_outbox_relay_reads_only_outbox_inserts_and_job_run_writes_from_the_table_stream(
+    identity: Template,
+) -> None:
     table = only(identity.find_resources("AWS::DynamoDB::GlobalTable"))["Properties"]
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
-    mapping = only(identity.find_resources("AWS::Lambda::EventSourceMapping"))["Properties"]
+    (mapping,) = [
+        m["Properties"]
+        for m in identity.find_resources("AWS::Lambda::EventSourceMapping").values()
+        if "StartingPosition" in m["Properties"]  # the stream's mapping (queues have none)
+    ]
     assert mapping["StartingPosition"] == "TRIM_HORIZON"
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert mapping["MaximumRetryAttempts"] == 10
     assert "OnFailure" in mapping["DestinationConfig"]
-    (pattern,) = [f["Pattern"] for f in mapping["FilterCriteria"]["Filters"]]
-    assert json.loads(pattern) == {
-        "eventName": ["INSERT"],
-        "dynamodb": {"NewImage": {"kind": {"S": ["outbox"]}}},
-    }
+    patterns = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert patterns == [
+        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["outbox"]}}}},
+        {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"kind": {"S": ["job_run"]}}}},
+    ]
 
 
 def test_the_relay_may_publish_but_not_touch_the_table_items(identity: Template) -> None:

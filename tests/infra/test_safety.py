@@ -81,10 +81,13 @@ def test_dead_letters_page_the_alarms_topic_with_the_runbook(safety: Template) -
     assert "Fn::ImportValue" in action, "the foundation's alarms topic"
 
 
-def test_audit_rule_sends_every_ninefold_event_to_the_queue(safety: Template) -> None:
+def test_audit_rule_sends_every_ninefold_event_but_job_run_snapshots_to_the_queue(safety: Template) -> None:
     queue_id, _, dlq_id, _ = queues(safety)
     rule = only(safety.find_resources("AWS::Events::Rule"))["Properties"]
-    assert rule["EventPattern"] == {"source": [{"prefix": "ninefold."}]}
+    assert rule["EventPattern"] == {
+        "source": [{"prefix": "ninefold."}],
+        "detail-type": [{"anything-but": ["job_run.changed"]}],
+    }
     assert "Fn::ImportValue" in rule["EventBusName"], "the foundation bus, not the default bus"
     (target,) = rule["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}

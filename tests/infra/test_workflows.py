@@ -9,13 +9,13 @@ import pytest
 from aws_cdk.assertions import Template
 
 from stacks.constants import VISIBILITY_TIMEOUT_FACTOR, stack_name
-from stacks.systems.workflows import (
+from stacks.jobs import (
     FAILURE_RATE_PERCENT,
-    JOB_MANIFEST,
     RECEIVE_SLACK,
     RUNBOOK_JOBS,
     WORKER_BATCH_SIZE,
     WORKER_MARGIN_SECONDS,
+    manifest_path,
     queue_policy,
     worker_batch_size,
     worker_timeout,
@@ -35,13 +35,13 @@ def workflows(synthesized: Synthesized) -> Template:
 
 def job_queues(template: Template) -> tuple[dict[str, Any], str]:
     found = template.find_resources("AWS::SQS::Queue")
-    (queue_id,) = [k for k, q in found.items() if "RedrivePolicy" in q["Properties"]]
+    (queue_id,) = [k for k, q in found.items() if "RedrivePolicy" in q["Properties"] and k.startswith("JobQueue")]
     dlq_id = found[queue_id]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
     return found[queue_id], dlq_id
 
 
 def test_the_queue_is_sized_from_the_declared_jobs(workflows: Template) -> None:
-    longest, attempts = queue_policy(json.loads(JOB_MANIFEST.read_text()))
+    longest, attempts = queue_policy(json.loads(manifest_path("workflows").read_text()))
     queue, dlq_id = job_queues(workflows)
     worker = functions_by_handler(workflows)[WORKER]["Properties"]
     # A whole batch of the longest job fits in one invocation, and the visibility covers it.
@@ -54,7 +54,7 @@ def test_the_queue_is_sized_from_the_declared_jobs(workflows: Template) -> None:
 
 
 def test_the_worker_reads_batches_and_reports_item_failures(workflows: Template) -> None:
-    longest, _ = queue_policy(json.loads(JOB_MANIFEST.read_text()))
+    longest, _ = queue_policy(json.loads(manifest_path("workflows").read_text()))
     assert worker_batch_size(longest) > 1
     workflows.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",

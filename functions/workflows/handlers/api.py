@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from functions.workflows import jobs as _declared  # noqa: F401  (registers the jobs in JOBS)
 from functions.workflows.config import WorkflowsConfig
-from functions.workflows.dal.runs import AdminRunStore, RunStore
+from functions.workflows.dal.runs import AdminRunStore
 from functions.workflows.handlers.routes import schedules as schedule_routes
 from functions.workflows.handlers.routes import workflow_runs as workflow_run_routes
 from functions.workflows.logic import runs
@@ -25,6 +25,7 @@ from functions.workflows.models.runs import (
 from ninefold_core import aws, queues
 from ninefold_core.http import current_config, http_app, http_handler, tenant_context
 from ninefold_core.jobs import JOBS, JobMessage, send
+from ninefold_core.jobs.store import RunStore
 from ninefold_core.tenant import require
 
 # Operators only: a platform role grants it; no workspace role does, not even an owner's `*`.

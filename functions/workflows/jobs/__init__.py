@@ -1,7 +1,7 @@
 """The jobs the workflows worker runs. Importing this package registers them in `JOBS`.
 
 A job module declares its jobs with `@job(...)` from `ninefold_core.jobs`; add the import below.
-The CDK stack imports this package too, so the queue is sized from the same declarations.
+`python -m scripts.job_manifests` writes `manifest.json` from them, which sizes the queue (stacks/jobs.py).
 """
 
 from __future__ import annotations

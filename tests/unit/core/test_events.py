@@ -187,3 +187,50 @@ def test_sensitive_fields_are_masked_in_the_redacted_view_only() -> None:
     }
     assert data.model_dump()["variables"] == {"link": "https://x/#token=t"}  # consumers still get it
     assert renamed().redacted() == renamed().model_dump(mode="json")
+
+
+def test_each_write_of_a_job_run_is_relayed_as_a_job_run_changed_snapshot(table: str) -> None:
+    from ninefold_core.events.relay import run_change_detail
+    from ninefold_core.events.schemas.jobs import MAX_INLINE_BYTES
+    from ninefold_core.jobs import build_message
+    from ninefold_core.jobs.execution import new_run
+    from ninefold_core.jobs.store import RunStore
+
+    store = RunStore(table, CTX)
+    # {"note":"…"}: 11 bytes of JSON around the note
+    message = build_message("identity.cleanup", {"note": "x" * (MAX_INLINE_BYTES + 1)}, CTX)
+    store.create(new_run(message, 3), idempotency_ttl=60)
+    store.transition(message.run_id, "queued", {"status": "running", "attempts": 1}, job=message.job)
+    store.transition(message.run_id, "running", {"status": "succeeded", "result": {"ok": True}}, job=message.job)
+
+    records = stream_records(table)
+    details = [run_change_detail(r, "identity") for r in records]
+    details = [d for d in details if d is not None]
+    assert [d["data"]["status"] for d in details] == ["queued", "running", "succeeded"]
+    assert [d["data"]["revision"] for d in details] == [1, 2, 3]
+    last = parse_envelope(details[-1])
+    assert (last.metadata.type, last.metadata.source, last.tenant_id) == (
+        "job_run.changed",
+        "ninefold.identity",
+        CTX.tenant_id,
+    )
+    assert last.data.system == "identity"  # type: ignore[attr-defined]
+    assert last.data.result == {"ok": True}  # type: ignore[attr-defined]
+    assert last.data.payload == {"omitted": f"{MAX_INLINE_BYTES + 1 + 11} bytes"}  # type: ignore[attr-defined]
+    assert last.data.redacted()["payload"] == {"omitted": "[redacted]"}
+    # A redelivered stream record makes the same event id (consumers drop the duplicate).
+    assert run_change_detail(records[-1], "identity") == details[-1]
+    assert len({d["metadata"]["id"] for d in details}) == 3
+
+
+def test_a_shared_event_names_its_producer_and_no_other_event_may() -> None:
+    from ninefold_core.events.schemas.jobs import JobRunChanged
+
+    data = JobRunChanged(
+        system="identity", run_id="run_1", job="identity.x", status="queued", revision=1, created_at="t"
+    )
+    with pytest.raises(TypeError, match="producing system"):
+        new_envelope(data, CTX)
+    with pytest.raises(TypeError, match="producing system"):
+        new_envelope(renamed(), CTX, producer="billing")
+    assert new_envelope(data, CTX, producer="billing").metadata.source == "ninefold.billing"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from functions.workflows.dal.runs import INDEXES
+from ninefold_core.jobs.store import INDEXES
 from tests.unit.conftest import create_table
 
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from functions.workflows.dal.runs import RunStore
 from functions.workflows.handlers import api
 from functions.workflows.jobs.echo import EchoPayload
 from functions.workflows.logic import runs
 from ninefold_core import aws, queues
 from ninefold_core.errors import Conflict, NotFound
-from ninefold_core.jobs import JOBS, JobMessage, build_message
+from ninefold_core.jobs import JOBS, JobMessage, build_message, execution
+from ninefold_core.jobs.store import RunStore
 from ninefold_core.tenant import TenantContext
 from tests.support.events import http_event
 
@@ -27,7 +27,7 @@ OPERATOR = TenantContext(tenant_id="tenant-aaaa", user_id="usr_p", permissions=f
 def exhaust(store: RunStore, ctx: TenantContext = A) -> JobMessage:
     msg = build_message("workflows.echo", EchoPayload(message="doomed", fail_times=10), ctx, idempotency_key="k-1")
     for attempt in (1, 2, 3):
-        runs.execute(msg, attempt, store=store, jobs=JOBS, ctx=ctx, rng=lambda: 0.5)
+        execution.execute(msg, attempt, store=store, jobs=JOBS, ctx=ctx, rng=lambda: 0.5)
     return msg
 
 
@@ -55,10 +55,10 @@ def test_replay_re_enqueues_the_same_run_once_and_it_can_succeed(table: str) -> 
     (resent,) = sent
     assert (resent.run_id, resent.idempotency_key, resent.tenant_id) == (msg.run_id, "k-1", A.tenant_id)
     # Attempts continue with a fresh budget: 4 and 5 fail (backoff by the first delays), 6 is last.
-    first_retry = runs.execute(resent, 1, store=store, jobs=JOBS, ctx=A, rng=lambda: 0.5)
+    first_retry = execution.execute(resent, 1, store=store, jobs=JOBS, ctx=A, rng=lambda: 0.5)
     assert (first_retry.done, first_retry.visibility) == (False, 1)
-    runs.execute(resent, 2, store=store, jobs=JOBS, ctx=A, rng=lambda: 0.5)
-    last = runs.execute(resent, 3, store=store, jobs=JOBS, ctx=A, rng=lambda: 0.5)
+    execution.execute(resent, 2, store=store, jobs=JOBS, ctx=A, rng=lambda: 0.5)
+    last = execution.execute(resent, 3, store=store, jobs=JOBS, ctx=A, rng=lambda: 0.5)
     assert (last.done, last.visibility) == (False, 0)
     failed = runs.get(msg.run_id, store)
     assert (failed.status, failed.attempts, len(failed.attempt_log), failed.dead_lettered) == ("failed", 6, 6, True)
@@ -68,10 +68,10 @@ def test_a_replayed_run_succeeds_once_the_cause_is_gone(table: str) -> None:
     store = RunStore(table, A)
     msg = build_message("workflows.echo", EchoPayload(message="flaky", fail_times=3), A)
     for attempt in (1, 2, 3):
-        runs.execute(msg, attempt, store=store, jobs=JOBS, ctx=A, rng=lambda: 0.5)
+        execution.execute(msg, attempt, store=store, jobs=JOBS, ctx=A, rng=lambda: 0.5)
     sent: list[JobMessage] = []
     runs.replay(msg.run_id, store, A, send=sent.append)
-    assert runs.execute(sent[0], 1, store=store, jobs=JOBS, ctx=A).done
+    assert execution.execute(sent[0], 1, store=store, jobs=JOBS, ctx=A).done
     done = runs.get(msg.run_id, store)
     assert (done.status, done.attempts, done.result) == ("succeeded", 4, {"echo": "flaky", "attempt": 4})
     assert runs.dead_letters(store, limit=50, cursor=None).items == []
@@ -83,7 +83,7 @@ def test_only_a_failed_run_of_ones_own_tenant_can_be_replayed(table: str) -> Non
     with pytest.raises(NotFound):
         runs.replay(msg.run_id, RunStore(table, B), B, send=lambda m: None)
     ok = build_message("workflows.echo", EchoPayload(message="ok"), A)
-    runs.execute(ok, 1, store=store, jobs=JOBS, ctx=A)
+    execution.execute(ok, 1, store=store, jobs=JOBS, ctx=A)
     with pytest.raises(Conflict):
         runs.replay(ok.run_id, store, A, send=lambda m: None)
 
@@ -164,6 +164,6 @@ def test_one_dead_letter_is_a_dead_lettered_run_of_ones_own(table: str) -> None:
     with pytest.raises(NotFound):
         runs.dead_letter(msg.run_id, RunStore(table, B))
     ok = build_message("workflows.echo", EchoPayload(message="ok"), A)
-    runs.execute(ok, 1, store=store, jobs=JOBS, ctx=A)
+    execution.execute(ok, 1, store=store, jobs=JOBS, ctx=A)
     with pytest.raises(NotFound):
         runs.dead_letter(ok.run_id, store)

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from functions.workflows.dal.slots import TENANT_SCOPE, SlotStore, job_scope
 from functions.workflows.handlers import worker
 from functions.workflows.jobs.sleep import SleepPayload
-from functions.workflows.logic import fairness
 from ninefold_core import aws
 from ninefold_core.jobs import JOBS, build_message
+from ninefold_core.jobs import slots as fairness
+from ninefold_core.jobs.slots import TENANT_SCOPE, SlotStore, job_scope
 from ninefold_core.tenant import TenantContext
 from tests.unit.workflows.test_worker import queue_url, received
 
@@ -82,7 +82,7 @@ def test_the_deferral_delay_is_short_and_bounded(rng: float) -> None:
 def test_a_batch_runs_a_tenant_up_to_its_limit_and_defers_the_rest_without_an_attempt(
     queue_url: str, lambda_context: Any
 ) -> None:
-    from functions.workflows.dal.runs import RunStore
+    from ninefold_core.jobs.store import RunStore
 
     noisy = [build_message("workflows.sleep", SleepPayload(), A) for _ in range(4)]
     quiet = build_message("workflows.sleep", SleepPayload(), B)
@@ -105,7 +105,7 @@ def test_a_batch_runs_a_tenant_up_to_its_limit_and_defers_the_rest_without_an_at
 def test_when_the_deferred_copies_cannot_be_sent_they_come_back_later_and_no_slot_is_kept(
     queue_url: str, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from functions.workflows.dal.runs import RunStore
+    from ninefold_core.jobs.store import RunStore
 
     sqs = aws.client("sqs")
 
@@ -126,21 +126,22 @@ def test_when_the_deferred_copies_cannot_be_sent_they_come_back_later_and_no_slo
 
 
 def test_a_running_run_met_by_another_message_is_a_duplicate_and_by_its_own_a_crash(table: str) -> None:
-    from functions.workflows.dal.runs import RunStore
     from functions.workflows.logic import runs
+    from ninefold_core.jobs import execution
+    from ninefold_core.jobs.store import RunStore
 
     store = RunStore(table, A)
     message = build_message("workflows.sleep", SleepPayload(), A)
-    store.create(runs.new_run(message, 3), idempotency_ttl=60)
+    store.create(execution.new_run(message, 3), idempotency_ttl=60)
     store.transition(
         message.run_id, "queued", {"status": "running", "attempts": 1, "running_message": "m1"}, job=message.job
     )
 
-    duplicate = runs.execute(message, 1, store=store, jobs=JOBS, ctx=A, delivery="m2")
+    duplicate = execution.execute(message, 1, store=store, jobs=JOBS, ctx=A, delivery="m2")
     assert duplicate.done  # the copy is deleted; m1 comes back if its worker died
     assert (store.get(message.run_id) or {})["status"] == "running"
 
-    redelivered = runs.execute(message, 2, store=store, jobs=JOBS, ctx=A, delivery="m1")
+    redelivered = execution.execute(message, 2, store=store, jobs=JOBS, ctx=A, delivery="m1")
     assert redelivered.done
     run = runs.get(message.run_id, store)
     assert (run.status, run.attempts) == ("succeeded", 2)  # the crashed attempt counts

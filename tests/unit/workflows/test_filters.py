@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from functions.workflows.dal.runs import AdminRunStore, RunStore
+from functions.workflows.dal.runs import AdminRunStore
 from functions.workflows.jobs.echo import EchoPayload
 from functions.workflows.jobs.sleep import SleepPayload
 from functions.workflows.logic import runs
 from functions.workflows.models.runs import EnqueueRequest
 from ninefold_core.errors import BadRequest
-from ninefold_core.jobs import JOBS, build_message
+from ninefold_core.jobs import JOBS, build_message, execution
+from ninefold_core.jobs.store import RunStore
 from ninefold_core.tenant import TenantContext
 from tests.support.events import http_event
 from tests.unit.workflows.test_dead_letters import OPERATOR, OWNER, queues_env
@@ -33,7 +34,7 @@ def finish(store: RunStore, ctx: TenantContext, job: str, payload: Any) -> str:
     """Run a job's message until it ends (succeeded, or failed after its attempts)."""
     message = build_message(job, payload, ctx)
     for attempt in (1, 2, 3):
-        if runs.execute(message, attempt, store=store, jobs=JOBS, ctx=ctx, now=clock(), rng=lambda: 0).done:
+        if execution.execute(message, attempt, store=store, jobs=JOBS, ctx=ctx, now=clock(), rng=lambda: 0).done:
             break
     return message.run_id
 
@@ -136,9 +137,7 @@ def test_the_list_route_filters_and_rejects_an_unknown_status(
     assert call("/api/v1/runs", reader, lambda_context, status="lost")[0] == 422
 
 
-def test_the_declared_jobs_are_listed_from_their_declarations(
-    queues_env: tuple[str, str], lambda_context: Any
-) -> None:
+def test_the_declared_jobs_are_listed_from_their_declarations(queues_env: tuple[str, str], lambda_context: Any) -> None:
     from ninefold_core.jobs import JOBS
 
     reader = TenantContext(tenant_id="tenant-aaaa", user_id="usr_r", permissions=frozenset({"jobs:read"}))

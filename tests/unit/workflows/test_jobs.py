@@ -7,10 +7,10 @@ import json
 import pytest
 from pydantic import BaseModel
 
-from functions.workflows.jobs.manifest import MANIFEST, render
 from ninefold_core.errors import ConfigurationError
 from ninefold_core.jobs import JOBS, JobMessage, JobSpec, RetryPolicy, RunInfo, enqueue, job, queue_settings
 from ninefold_core.tenant import TenantContext
+from scripts.job_manifests import COMMAND, rendered
 
 CTX = TenantContext.system("tenant-aaaa", "tests")
 
@@ -95,7 +95,9 @@ def test_enqueue_without_a_queue_url_is_a_configuration_error(monkeypatch: pytes
         enqueue("tests.ping", {"n": 1}, CTX, client=FakeSqs())
 
 
-def test_the_manifest_the_stack_reads_matches_the_declarations() -> None:
-    assert json.loads(MANIFEST.read_text()) == json.loads(render()), (
-        "regenerate: .venv/bin/python -m functions.workflows.jobs.manifest"
-    )
+def test_each_system_s_manifest_the_stack_reads_matches_its_declarations() -> None:
+    manifests = rendered()
+    assert any(path.parent.parent.name == "workflows" for path in manifests)
+    for path, text in manifests.items():
+        assert path.exists(), f"regenerate: {COMMAND}"
+        assert json.loads(path.read_text()) == json.loads(text), f"regenerate: {COMMAND}"

@@ -10,6 +10,7 @@ import pytest
 from functions.workflows.handlers import worker
 from functions.workflows.jobs.echo import EchoPayload
 from ninefold_core.jobs import build_message
+from ninefold_core.jobs import worker as core_worker
 from ninefold_core.tenant import TenantContext
 from tests.unit.workflows.test_worker import queue_url, received
 
@@ -50,4 +51,4 @@ def test_each_ended_attempt_is_counted(
         worker.handler({"Records": [record]}, lambda_context)
     names = emitted(capsys.readouterr().out)
     assert metric in names
-    assert set(names) & set(worker.METRIC_OF.values()) == {metric}
+    assert set(names) & set(core_worker.METRIC_OF.values()) == {metric}

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from functions.workflows.dal.runs import RunStore
 from functions.workflows.jobs.echo import EchoPayload
 from functions.workflows.logic import runs
 from functions.workflows.models.runs import EnqueueRequest
 from ninefold_core.errors import Conflict, InvalidInput, NotFound
-from ninefold_core.jobs import JOBS, JobMessage, build_message
+from ninefold_core.jobs import JOBS, JobMessage, build_message, execution
+from ninefold_core.jobs.store import RunStore
 from ninefold_core.tenant import TenantContext
 
 A = TenantContext.system("tenant-aaaa", "workflows")
@@ -28,8 +28,8 @@ def message(ctx: TenantContext = A, fail_times: int = 0, **kwargs: Any) -> JobMe
     return build_message("workflows.echo", EchoPayload(message="hi", fail_times=fail_times), ctx, **kwargs)
 
 
-def run_attempt(store: RunStore, msg: JobMessage, receive_count: int) -> runs.Outcome:
-    return runs.execute(msg, receive_count, store=store, jobs=JOBS, ctx=A, now=clock(), rng=lambda: 0.5)
+def run_attempt(store: RunStore, msg: JobMessage, receive_count: int) -> execution.Outcome:
+    return execution.execute(msg, receive_count, store=store, jobs=JOBS, ctx=A, now=clock(), rng=lambda: 0.5)
 
 
 def test_a_run_succeeds_on_its_first_attempt(table: str) -> None:
@@ -108,9 +108,9 @@ def test_an_expired_idempotency_key_starts_a_new_run(table: str) -> None:
     store = RunStore(table, A)
     first = message(idempotency_key="order-2", idempotency_ttl=60, now=1_000.0)
     later = message(idempotency_key="order-2", idempotency_ttl=60, now=2_000.0)
-    run, created = store.create(runs.new_run(first, 3), idempotency_ttl=60, now=1_000.0)
+    run, created = store.create(execution.new_run(first, 3), idempotency_ttl=60, now=1_000.0)
     assert created
-    run, created = store.create(runs.new_run(later, 3), idempotency_ttl=60, now=2_000.0)
+    run, created = store.create(execution.new_run(later, 3), idempotency_ttl=60, now=2_000.0)
     assert created
     assert run["run_id"] == later.run_id
 

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from functions.workflows.dal.runs import RunStore
 from functions.workflows.handlers import worker
 from functions.workflows.jobs.echo import EchoPayload
 from functions.workflows.logic import runs
 from ninefold_core import aws
 from ninefold_core.jobs import build_message
+from ninefold_core.jobs.store import RunStore
 from ninefold_core.tenant import TenantContext
 
 A = TenantContext.system("tenant-aaaa", "workflows")

@@ -29,6 +29,9 @@ SYSTEMS = (
     "testing",
     "safety",
 )
+# The producer of an event that more than one system emits (the job runtime's `job_run.changed`):
+# the envelope's `source` is then the emitting system, named when the envelope is made.
+ANY_PRODUCER = "any"
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ E = TypeVar("E", bound=type[EventData])
 
 def event(event_type: str, *, version: int = 1, producer: str) -> Callable[[E], E]:
     """Register an event schema. The docstring of the class is its description."""
-    if producer not in SYSTEMS:
+    if producer not in SYSTEMS and producer != ANY_PRODUCER:
         raise ValueError(f"unknown producer {producer!r}")
     if "." not in event_type or event_type != event_type.lower():
         raise ValueError(f"event type {event_type!r} must look like 'noun.past_tense_verb'")

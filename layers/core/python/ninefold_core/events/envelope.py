@@ -113,10 +113,15 @@ def new_envelope(
     causation_id: str | None = None,
     now: datetime | None = None,
     event_id: str | None = None,
+    producer: str | None = None,
 ) -> Envelope[DataT]:
+    """`producer`: the emitting system, required (and only allowed) for an event whose catalogued
+    producer is `any`, such as the job runtime's `job_run.changed`."""
     cls = type(data)
     if not cls.event_type:
         raise TypeError(f"{cls.__name__} is not a catalogued event (use @event)")
+    if (producer is None) != (cls.producer != "any"):
+        raise TypeError(f"{cls.event_type}: name the producing system exactly when the catalogue says 'any'")
     return Envelope[cls](  # type: ignore[valid-type]
         data=data,
         metadata=EventMetadata(
@@ -124,7 +129,7 @@ def new_envelope(
             type=cls.event_type,
             version=cls.event_version,
             tenant_id=ctx.tenant_id,
-            source=f"ninefold.{cls.producer}",
+            source=f"ninefold.{producer or cls.producer}",
             occurred_at=now or datetime.now(UTC),
             correlation=Correlation.from_context(ctx, causation_id=causation_id),
         ),

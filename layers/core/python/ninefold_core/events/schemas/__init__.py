@@ -1,3 +1,3 @@
 """Event schemas, one module per producing system. Importing registers them."""
 
-from ninefold_core.events.schemas import identity, workflows  # noqa: F401
+from ninefold_core.events.schemas import identity, jobs, workflows  # noqa: F401

@@ -40,6 +40,8 @@ DEFAULT_IDEMPOTENCY_TTL_SECONDS: Final = 24 * 3600
 # SQS limits: DelaySeconds <= 15 min, a message's visibility <= 12 h.
 MAX_DELAY_SECONDS: Final = 900
 MAX_VISIBILITY_SECONDS: Final = 12 * 3600
+# A run in one of these states never runs again (a replay moves a failed run back to queued).
+TERMINAL: Final = frozenset({"succeeded", "failed", "cancelled"})
 # Per tenant and job, unless the declaration says otherwise (ADR 0013).
 DEFAULT_CONCURRENCY: Final = 5
 
