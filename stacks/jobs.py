@@ -38,6 +38,10 @@ METRICS_NAMESPACE: Final = "Ninefold"  # ninefold_core.observability.metrics
 FAILURE_RATE_PERCENT: Final = 20
 FAILURE_RATE_MIN_RUNS: Final = 5
 RUN_KIND: Final = "job_run"  # ninefold_core.jobs.store.RUN_KIND
+# Cancel/replay requests for a system's runs, published by workflows' run API (ADR 0015).
+JOB_COMMANDS: Final = ("job_run.cancel_requested", "job_run.replay_requested")
+JOB_COMMANDS_HANDLER: Final = "ninefold_core.jobs.commands.handler"
+ENV_JOB_DLQ_URL: Final = "JOB_DLQ_URL"  # ninefold_core.jobs.commands.ENV_JOB_DLQ_URL
 MANIFEST_NAME: Final = "manifest.json"
 
 

@@ -39,6 +39,7 @@ from stacks.constants import (
     ENV_STAGE,
     ENV_SYSTEM,
     ENV_TABLE_NAME,
+    EVENT_SOURCE_PREFIX,
     FUNCTIONS_PACKAGE,
     LAMBDA_PYTHON_VERSION,
     OUTBOX_KIND,
@@ -416,9 +417,11 @@ class SystemStack(cdk.Stack):
         alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.platform.alarms_topic))
         return queue
 
-    def jobs(self, *, worker_id: str | None = None, handler: str = "job_worker") -> JobRuntime:
+    def jobs(self, *, worker_id: str | None = None, handler: str = "job_worker", commands: bool = True) -> JobRuntime:
         """This system's job runtime, derived from its declared jobs (stacks/jobs.py, ADR 0015):
-        queue + DLQ + worker (`functions/<system>/handlers/<handler>.py`) + the alarms.
+        queue + DLQ + worker (`functions/<system>/handlers/<handler>.py`) + the alarms, and (unless
+        `commands=False`: workflows acts on its own runs directly) the consumer of the cancel and
+        replay requests workflows' run API publishes for this system's runs.
 
         Run state lives in this system's table and its writes become `job_run.changed` events
         through the outbox relay, so the stack needs `table_stream=True` and `outbox_relay()`."""
@@ -449,7 +452,33 @@ class SystemStack(cdk.Stack):
             f"messages wait in the dead-letter queue. Runbook: {jobs.RUNBOOK_JOBS}"
         )
         self._job_failure_rate_alarm()
-        return JobRuntime(worker=worker, queue=queue, longest=longest, batch=batch)
+        runtime = JobRuntime(worker=worker, queue=queue, longest=longest, batch=batch)
+        if commands:
+            self._job_commands(runtime)
+        return runtime
+
+    def _job_commands(self, runtime: JobRuntime) -> lambda_.Function:
+        """Cancel/replay requests for this system's runs (`ninefold_core.jobs.commands`)."""
+        function = self.function(
+            "JobCommands",
+            jobs.JOB_COMMANDS_HANDLER,
+            timeout=cdk.Duration.seconds(30),
+            environment={jobs.ENV_JOB_DLQ_URL: runtime.dead_letters.queue_url},
+            description=f"{self.system}: cancels and replays its job runs on request from the run API",
+        )
+        self.grant_table_read_write(function)
+        runtime.grant_enqueue(function)
+        runtime.dead_letters.grant_consume_messages(function)  # a replayed run's old message leaves the DLQ
+        self.subscribe(
+            "JobCommandsRule",
+            self.consumer("JobCommandsQueue", function),
+            {
+                "source": [f"{EVENT_SOURCE_PREFIX}workflows"],
+                "detail-type": list(jobs.JOB_COMMANDS),
+                "detail": {"data": {"system": [self.system]}},
+            },
+        )
+        return function
 
     def _job_failure_rate_alarm(self) -> cloudwatch.Alarm:
         """Runs failing for good, as a share of the runs that ended, over 15 minutes (with a

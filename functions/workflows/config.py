@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from ninefold_core.config import BaseConfig
 from ninefold_core.jobs.worker import JobsConfig
 
 ENV_JOB_DLQ_URL = "JOB_DLQ_URL"
@@ -19,3 +20,7 @@ class WorkflowsConfig(JobsConfig):
     scheduler_role_arn: str = Field(default="", alias=ENV_SCHEDULER_ROLE_ARN)
     job_queue_arn: str = Field(default="", alias=ENV_JOB_QUEUE_ARN)
     workflows: str = Field(default="{}", alias=ENV_WORKFLOWS)
+
+
+class RunViewsConfig(BaseConfig):
+    """The read model's consumer needs only the base (its table)."""

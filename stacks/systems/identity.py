@@ -10,6 +10,7 @@ from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks import routes
@@ -88,7 +89,9 @@ class IdentityStack(SystemStack):
         self._scheduled_work()
 
     def _scheduled_work(self) -> None:
-        """Work on a clock: the hourly usage report and the daily purge."""
+        """Work on a clock: the hourly usage report and the daily purge sweep, which enqueues one
+        `identity.purge_workspace` job per workspace on identity's job runtime (ADR 0015)."""
+        runtime = self.jobs()
         # Five minutes past: calls stamped at the hour's edge by a skewed clock are in by then.
         self._scheduled(
             "IdentityUsageReporter",
@@ -98,17 +101,18 @@ class IdentityStack(SystemStack):
             description="Reports each workspace's API calls per hour as events (billing usage)",
         )
         # Daily: deleted workspaces whose grace window ended lose their data (workspace.purged).
-        self._scheduled(
+        sweeper = self._scheduled(
             "IdentityPurger",
             "purger",
             events.Schedule.cron(minute="30", hour="3"),
-            timeout_seconds=300,
-            description="Purges deleted workspaces whose grace window ended",
+            timeout_seconds=60,
+            description="Enqueues a purge job for each deleted workspace whose grace window ended",
         )
+        runtime.grant_enqueue(sweeper)
 
     def _scheduled(
         self, name: str, handler: str, schedule: events.Schedule, *, timeout_seconds: int, description: str
-    ) -> None:
+    ) -> lambda_.Function:
         """A function of this system run on `schedule` (the rule's name is `<name>Schedule`)."""
         function = self.function(
             name,
@@ -124,6 +128,7 @@ class IdentityStack(SystemStack):
             targets=[targets.LambdaFunction(function, retry_attempts=2)],
             description=description,
         )
+        return function
 
     def _without_identity_source(self) -> None:
         """Leave `IdentitySource` out of the template rather than send an empty list."""

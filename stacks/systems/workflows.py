@@ -17,7 +17,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks import jobs
-from stacks.constants import API_VERSION_PREFIX, PROJECT, REPO_ROOT, handler_path
+from stacks.constants import API_VERSION_PREFIX, EVENT_SOURCE_PREFIX, JOB_RUN_CHANGED, PROJECT, REPO_ROOT, handler_path
 from stacks.nag import acknowledge
 from stacks.system import Platform, SystemStack
 
@@ -73,9 +73,24 @@ class WorkflowsStack(SystemStack):
             **kwargs,
         )
         self.outbox_relay()
-        runtime = self.jobs(worker_id="WorkflowsWorker", handler="worker")
+        runtime = self.jobs(worker_id="WorkflowsWorker", handler="worker", commands=False)
         self.job_queue = runtime.queue
         longest = runtime.longest
+
+        # The read model of every other system's runs (ADR 0015): their job runtimes announce each
+        # run write as `job_run.changed`; workflows keeps the newest revision of each run.
+        views = self.function(
+            "WorkflowsRunViews",
+            handler_path(self.system, "run_views"),
+            timeout=cdk.Duration.seconds(30),
+            description="Keeps the run API's view of the runs other systems' job runtimes own",
+        )
+        self.grant_table_read_write(views)
+        self.subscribe(
+            "OtherSystemsRuns",
+            self.consumer("RunViewsQueue", views),
+            {"detail-type": [JOB_RUN_CHANGED], "source": [{"anything-but": [f"{EVENT_SOURCE_PREFIX}{self.system}"]}]},
+        )
 
         api = self.function(
             "WorkflowsApi",

@@ -17,6 +17,8 @@ API = "functions.identity.handlers.api.handler"
 RELAY = "ninefold_core.events.relay.handler"
 USAGE_REPORTER = "functions.identity.handlers.usage_reporter.handler"
 PURGER = "functions.identity.handlers.purger.handler"
+JOB_WORKER = "functions.identity.handlers.job_worker.handler"
+JOB_COMMANDS = "ninefold_core.jobs.commands.handler"
 
 
 def test_table_has_gsi1_on_gsi1pk_gsi1sk(identity: Template) -> None:
@@ -31,7 +33,7 @@ def test_table_has_gsi1_on_gsi1pk_gsi1sk(identity: Template) -> None:
 
 def test_functions_and_timeouts(identity: Template) -> None:
     functions = functions_by_handler(identity)
-    assert set(functions) == {AUTHORIZER, API, RELAY, USAGE_REPORTER, PURGER}
+    assert set(functions) == {AUTHORIZER, API, RELAY, USAGE_REPORTER, PURGER, JOB_WORKER, JOB_COMMANDS}
     assert functions[AUTHORIZER]["Properties"]["Timeout"] == 5
     assert functions[API]["Properties"]["Timeout"] == 10
 
@@ -182,3 +184,50 @@ def test_the_relay_may_publish_but_not_touch_the_table_items(identity: Template)
     granted = actions(statements)
     assert "events:PutEvents" in granted
     assert not {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan"} & granted
+
+
+def test_identity_runs_its_purges_on_its_own_job_runtime(identity: Template) -> None:
+    """ADR 0015: identity's jobs get identity's own queue, DLQ and worker from its manifest; the
+    daily sweep may only enqueue, the worker consumes and writes identity's table."""
+    from stacks.jobs import RECEIVE_SLACK, load_manifest, queue_policy, worker_batch_size, worker_timeout
+
+    longest, attempts = queue_policy(load_manifest("identity"))
+    functions = functions_by_handler(identity)
+    worker = functions[JOB_WORKER]["Properties"]
+    assert worker["Timeout"] == worker_timeout(longest, worker_batch_size(longest))
+    queues = identity.find_resources("AWS::SQS::Queue")
+    (queue_id,) = [k for k, q in queues.items() if k.startswith("JobQueue") and "RedrivePolicy" in q["Properties"]]
+    assert queues[queue_id]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == attempts + RECEIVE_SLACK
+    (mapping,) = [
+        m["Properties"]
+        for m in identity.find_resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    ]
+    lambdas = identity.find_resources("AWS::Lambda::Function")
+    (worker_id,) = [k for k, r in lambdas.items() if r["Properties"]["Handler"] == JOB_WORKER]
+    assert mapping["FunctionName"] == {"Ref": worker_id}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    sweeper = actions(policy_of(identity, functions[PURGER]))
+    assert "sqs:SendMessage" in sweeper
+    assert not {"sqs:ReceiveMessage", "sqs:DeleteMessage"} & sweeper
+    assert functions[PURGER]["Properties"]["Environment"]["Variables"]["JOB_QUEUE_URL"] == {"Ref": queue_id}
+    alarms = identity.find_resources("AWS::CloudWatch::Alarm")
+    assert any("runbooks/jobs.md" in a["Properties"].get("AlarmDescription", "") for a in alarms.values())
+
+
+def test_cancel_and_replay_requests_for_identity_s_runs_reach_its_job_commands_consumer(identity: Template) -> None:
+    rules = [
+        r["Properties"]
+        for r in identity.find_resources("AWS::Events::Rule").values()
+        if "job_run.replay_requested" in str(r["Properties"].get("EventPattern"))
+    ]
+    (rule,) = rules
+    assert rule["EventPattern"] == {
+        "source": ["ninefold.workflows"],
+        "detail-type": ["job_run.cancel_requested", "job_run.replay_requested"],
+        "detail": {"data": {"system": ["identity"]}},
+    }
+    commands = functions_by_handler(identity)[JOB_COMMANDS]
+    granted = actions(policy_of(identity, commands))
+    assert {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "dynamodb:UpdateItem"} <= granted
+    assert "JOB_DLQ_URL" in commands["Properties"]["Environment"]["Variables"]

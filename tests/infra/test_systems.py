@@ -53,8 +53,11 @@ def test_functions_are_python311_arm64_traced_with_their_own_role_and_logs(syste
     log_groups = template.find_resources("AWS::Logs::LogGroup")
     for handler, function in functions.items():
         props = function["Properties"]
-        # A system's own handlers, or the core layer's outbox relay.
-        assert handler.startswith(f"functions.{name}.handlers.") or handler == "ninefold_core.events.relay.handler"
+        # A system's own handlers, or the core layer's outbox relay and job-commands consumer.
+        assert handler.startswith(f"functions.{name}.handlers.") or handler in (
+            "ninefold_core.events.relay.handler",
+            "ninefold_core.jobs.commands.handler",
+        )
         assert handler.endswith(".handler")
         assert props["Runtime"] == "python3.11"
         assert props["Architectures"] == ["arm64"]

@@ -286,3 +286,22 @@ def test_workflow_run_routes(workflows: Template) -> None:
         "GET /api/v1/workflow-runs/{execution_id}",
         "POST /api/v1/workflow-runs/{execution_id}/cancel",
     }
+
+
+def test_the_run_views_consumer_reads_every_other_system_s_run_changes(workflows: Template) -> None:
+    """ADR 0015: workflows keeps the read model of other systems' runs from `job_run.changed`;
+    its own runs are its own rows, so its own events are not subscribed."""
+    rules = [
+        r["Properties"]
+        for r in workflows.find_resources("AWS::Events::Rule").values()
+        if "job_run.changed" in str(r["Properties"].get("EventPattern"))
+    ]
+    (rule,) = rules
+    assert rule["EventPattern"] == {
+        "detail-type": ["job_run.changed"],
+        "source": [{"anything-but": ["ninefold.workflows"]}],
+    }
+    views = functions_by_handler(workflows)["functions.workflows.handlers.run_views.handler"]
+    assert not {"sqs:SendMessage", "events:PutEvents"} & actions(policy_of(workflows, views))
+    # Workflows acts on its own runs itself: it has no job-commands consumer.
+    assert "ninefold_core.jobs.commands.handler" not in functions_by_handler(workflows)

@@ -2,8 +2,11 @@
 
 Deleting a workspace (`workspaces.delete`) marks it deleted and files it under the day its grace
 window ends: `P#purge#<YYYY-MM-DD>` / `ws#<tenant_id>`; restoring removes that entry. A daily
-scheduled function (`handlers/purger.py`) looks at the last `LOOKBACK_DAYS` days and, for each
-workspace still deleted whose `purge_at` has passed, deletes everything identity holds for it:
+scheduled function (`handlers/purger.py`) looks at the last `LOOKBACK_DAYS` days and enqueues one
+`identity.purge_workspace` job per entry whose `purge_at` has passed (`jobs/purge.py`; one
+idempotency key per deletion, so two sweeps make one run). The job, run by identity's job worker
+with retries and a dead-letter queue, deletes everything identity holds for a workspace that is
+still deleted:
 
 * its members and each person's entry in the membership index,
 * custom roles, teams and team memberships,
@@ -69,31 +72,49 @@ class Purged:
     rows: int
 
 
-def run(db: IdentityDb, *, now: dt.datetime) -> list[Purged]:
-    """Purge every workspace whose grace window ended by `now` (looking `LOOKBACK_DAYS` back)."""
+@dataclass(frozen=True)
+class Due:
+    """A deleted workspace whose grace window has ended, as filed on its day."""
+
+    tenant_id: str
+    purge_at: int
+    day: str
+
+
+def due(db: IdentityDb, *, now: dt.datetime) -> list[Due]:
+    """The entries whose grace window ended by `now` (looking `LOOKBACK_DAYS` back), oldest day first."""
     index = _due_index(db)
-    done: list[Purged] = []
+    found: list[Due] = []
     for back in range(LOOKBACK_DAYS, -1, -1):
         day = (now - dt.timedelta(days=back)).strftime(DAY_FORMAT)
-        for entry in list(index.query_all((day,), sk_prefix="ws#")):
+        for entry in index.query_all((day,), sk_prefix="ws#"):
             tenant_id, purge_at = str(entry["tenant_id"]), int(entry["purge_at"])
-            if purge_at > now.timestamp():
-                continue
-            store = store_for(db.table_name, tenant_id, db.users.repo.client)
-            workspace = store.get(consistent=True)
-            superseded = workspace is not None and (
-                workspace.get("status") != "deleted" or int(workspace["purge_at"]) > purge_at
-            )
-            if superseded:  # restored, or deleted again later with a later date: not this entry's business
-                index.delete((day,), f"ws#{tenant_id}")
-                continue
-            rows = _purge(db, store) if workspace is not None else 0
-            ctx = TenantContext.system(tenant_id, "identity")
-            db.transact([outbox_op(store.repo, new_envelope(WorkspacePurged(workspace_id=tenant_id), ctx))])
-            index.delete((day,), f"ws#{tenant_id}")
-            logger.info("workspace purged", extra={"tenant_id": tenant_id, "rows": rows})
-            done.append(Purged(tenant_id=tenant_id, rows=rows))
-    return done
+            if purge_at <= now.timestamp():
+                found.append(Due(tenant_id=tenant_id, purge_at=purge_at, day=day))
+    return found
+
+
+def purge_workspace(db: IdentityDb, entry: Due) -> Purged | None:
+    """Purge one workspace of `entry` if it is still the deletion that entry filed; None when it
+    was restored or deleted again later (the entry is dropped) or was purged already."""
+    index = _due_index(db)
+    tenant_id = entry.tenant_id
+    if index.get((entry.day,), f"ws#{tenant_id}", consistent=True) is None:
+        return None  # done by an earlier attempt (the entry goes last)
+    store = store_for(db.table_name, tenant_id, db.users.repo.client)
+    workspace = store.get(consistent=True)
+    superseded = workspace is not None and (
+        workspace.get("status") != "deleted" or int(workspace["purge_at"]) > entry.purge_at
+    )
+    if superseded:  # restored, or deleted again later with a later date: not this entry's business
+        index.delete((entry.day,), f"ws#{tenant_id}")
+        return None
+    rows = _purge(db, store) if workspace is not None else 0
+    ctx = TenantContext.system(tenant_id, "identity")
+    db.transact([outbox_op(store.repo, new_envelope(WorkspacePurged(workspace_id=tenant_id), ctx))])
+    index.delete((entry.day,), f"ws#{tenant_id}")
+    logger.info("workspace purged", extra={"tenant_id": tenant_id, "rows": rows})
+    return Purged(tenant_id=tenant_id, rows=rows)
 
 
 def _purge(db: IdentityDb, store: WorkspaceStore) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from functions.workflows import jobs as _declared  # noqa: F401  (registers the jobs in JOBS)
+from functions.workflows import jobs as declared_jobs
 from functions.workflows.config import WorkflowsConfig
 from functions.workflows.dal.runs import AdminRunStore
 from functions.workflows.handlers.routes import schedules as schedule_routes
@@ -24,7 +25,7 @@ from functions.workflows.models.runs import (
 )
 from ninefold_core import aws, queues
 from ninefold_core.http import current_config, http_app, http_handler, tenant_context
-from ninefold_core.jobs import JOBS, JobMessage, send
+from ninefold_core.jobs import JobMessage, control, send
 from ninefold_core.jobs.store import RunStore
 from ninefold_core.tenant import require
 
@@ -47,14 +48,14 @@ def _send(message: JobMessage) -> None:
 @app.get("/api/v1/jobs", tags=["workflows"], summary="The declared jobs: what can be enqueued, and how it retries")
 def list_jobs() -> JobList:
     require(tenant_context(app), "jobs:read")
-    return runs.declared(JOBS)
+    return runs.declared(declared_jobs.own())
 
 
 @app.post("/api/v1/runs", tags=["workflows"], summary="Enqueue a declared job", status_code=202)
 def create_run(body: EnqueueRequest) -> Run:
     ctx = tenant_context(app)
     require(ctx, "jobs:run")
-    run, _ = runs.submit(body, ctx, store=_store(), jobs=JOBS, send=_send)
+    run, _ = runs.submit(body, ctx, store=_store(), jobs=declared_jobs.own(), send=_send)
     return run
 
 
@@ -75,10 +76,23 @@ def get_run(run_id: Annotated[str, Path(pattern=RUN_ID)]) -> Run:
     return runs.get(run_id, _store())
 
 
-@app.post("/api/v1/runs/<run_id>/cancel", tags=["workflows"], summary="Cancel a queued run")
-def cancel_run(run_id: Annotated[str, Path(pattern=RUN_ID)]) -> Run:
-    require(tenant_context(app), "jobs:cancel")
-    return runs.cancel(run_id, _store())
+def _json(status: int, run: Run) -> Response[Run]:
+    return Response(status_code=status, body=run, content_type="application/json")
+
+
+@app.post(
+    "/api/v1/runs/<run_id>/cancel",
+    tags=["workflows"],
+    summary="Cancel a queued run (202: another system's run, its owner cancels it)",
+)
+def cancel_run(run_id: Annotated[str, Path(pattern=RUN_ID)]) -> Response[Run]:
+    ctx = tenant_context(app)
+    require(ctx, "jobs:cancel")
+    store = _store()
+    found = runs.get(run_id, store)
+    if found.system != current_config(app, WorkflowsConfig).system:
+        return _json(202, runs.request_cancel(found, store, ctx))
+    return _json(200, runs.cancel(run_id, store))
 
 
 @app.get("/api/v1/dead-letters", tags=["workflows"], summary="The workspace's runs that failed for good")
@@ -96,23 +110,22 @@ def get_dead_letter(run_id: Annotated[str, Path(pattern=RUN_ID)]) -> Run:
     return runs.dead_letter(run_id, _store())
 
 
-@app.post("/api/v1/runs/<run_id>/replay", tags=["workflows"], summary="Re-enqueue a failed run (same id and key)")
-def replay_run(run_id: Annotated[str, Path(pattern=RUN_ID)]) -> Run:
+@app.post(
+    "/api/v1/runs/<run_id>/replay",
+    tags=["workflows"],
+    summary="Re-enqueue a failed run, same id and key (202: another system's run, its owner replays it)",
+)
+def replay_run(run_id: Annotated[str, Path(pattern=RUN_ID)]) -> Response[Run]:
     ctx = tenant_context(app)
     require(ctx, "jobs:run")
-    run, sent = runs.replay(run_id, _store(), ctx, send=_send)
-    dlq_url = current_config(app, WorkflowsConfig).job_dlq_url
-    if sent and dlq_url:
-        # The DLQ is shared by every tenant: only this tenant's message for this run matches.
-        def mine(body: str) -> bool:
-            try:
-                message = JobMessage.model_validate_json(body)
-            except ValueError:
-                return False
-            return message.run_id == run_id and message.tenant_id == ctx.tenant_id
-
-        queues.remove_matching(aws.client("sqs"), dlq_url=dlq_url, matches=mine)
-    return run
+    store, config = _store(), current_config(app, WorkflowsConfig)
+    found = runs.get(run_id, store)
+    if found.system != config.system:
+        return _json(202, runs.request_replay(found, store, ctx))
+    run, sent = runs.replay(run_id, store, ctx, send=_send)
+    if sent and config.job_dlq_url:
+        control.remove_dead_letter(config.job_dlq_url, run_id, ctx.tenant_id)
+    return _json(200, run)
 
 
 @app.get("/api/v1/admin/runs", tags=["workflows"], summary="Operators: recent failed runs of every workspace")

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.workflows import jobs as _declared  # noqa: F401  (registers the jobs in JOBS)
+from functions.workflows import jobs as declared_jobs
 from functions.workflows.dal.workflow_runs import WorkflowRunStore
 from functions.workflows.logic import workflow_runs
 from functions.workflows.models.workflow_runs import StepEvent
 from ninefold_core.config import BaseConfig
-from ninefold_core.jobs import JOBS
 from ninefold_core.observability import lambda_handler, logger
 from ninefold_core.tenant import TenantContext
 
@@ -26,4 +25,4 @@ def handler(event: dict[str, Any], context: Any, config: BaseConfig) -> Any:
     ctx = TenantContext.system(step.tenant_id, config.system)
     logger.append_keys(tenant_id=step.tenant_id, execution_id=step.execution_id, step=step.step, job=step.job)
     store = WorkflowRunStore(config.table_name, ctx)
-    return workflow_runs.run_step(step, ctx, store=store, jobs=JOBS)
+    return workflow_runs.run_step(step, ctx, store=store, jobs=declared_jobs.own())

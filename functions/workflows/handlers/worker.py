@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.workflows import jobs as _declared  # noqa: F401  (registers the jobs in JOBS)
+from functions.workflows import jobs as declared_jobs
 from functions.workflows.config import WorkflowsConfig
 from functions.workflows.dal.schedules import ScheduleStore
 from functions.workflows.logic import schedules
-from ninefold_core.jobs import JOBS, JobMessage
+from ninefold_core.jobs import JobMessage
 from ninefold_core.jobs.worker import process_batch
 from ninefold_core.observability import lambda_handler
 from ninefold_core.tenant import TenantContext
@@ -21,4 +21,4 @@ def handler(event: dict[str, Any], context: Any, config: WorkflowsConfig) -> dic
     def allowed(message: JobMessage, ctx: TenantContext) -> bool:
         return schedules.firing_allowed(message, ScheduleStore(config.table_name, ctx))
 
-    return process_batch(event, context, config, jobs=JOBS, parse=schedules.job_message, allowed=allowed)
+    return process_batch(event, context, config, jobs=declared_jobs.own(), parse=schedules.job_message, allowed=allowed)

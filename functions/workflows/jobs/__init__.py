@@ -6,6 +6,15 @@ A job module declares its jobs with `@job(...)` from `ninefold_core.jobs`; add t
 
 from __future__ import annotations
 
-from functions.workflows.jobs import echo, sleep
+from typing import Any
 
-__all__ = ["echo", "sleep"]
+from functions.workflows.jobs import echo, sleep
+from ninefold_core.jobs import JobSpec, jobs_of
+
+__all__ = ["echo", "own", "sleep"]
+
+
+def own() -> dict[str, JobSpec[Any]]:
+    """Workflows' own jobs: what workspaces may enqueue (run API, schedules, workflow steps) and
+    what its worker runs. Other systems' jobs run in their own workers (ADR 0015)."""
+    return jobs_of("workflows")

@@ -3,7 +3,6 @@ the worker does) is the core job runtime's (`ninefold_core.jobs.execution`)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,10 +18,12 @@ from functions.workflows.models.runs import (
     Run,
     RunPage,
 )
-from ninefold_core.dynamo import ConditionFailed
 from ninefold_core.errors import Conflict, InvalidInput, NotFound
-from ninefold_core.jobs import JobMessage, JobSpec, build_message
-from ninefold_core.jobs.execution import iso, new_run
+from ninefold_core.events import EventData, new_envelope
+from ninefold_core.events.outbox import outbox_op
+from ninefold_core.events.schemas.workflows import JobRunCancelRequested, JobRunReplayRequested
+from ninefold_core.jobs import JobMessage, JobSpec, build_message, control
+from ninefold_core.jobs.execution import new_run
 from ninefold_core.jobs.store import RunStore
 from ninefold_core.tenant import TenantContext
 
@@ -70,61 +71,39 @@ def get(run_id: str, store: RunStore) -> Run:
 
 
 def cancel(run_id: str, store: RunStore, now: float | None = None) -> Run:
-    found = get(run_id, store)
-    try:
-        changed = store.transition(
-            run_id,
-            "queued",
-            {"status": "cancelled", "finished_at": iso(time.time() if now is None else now)},
-            job=found.job,
-        )
-    except ConditionFailed:
-        raise Conflict("Only a queued run can be cancelled.") from None
-    return Run.model_validate(changed)
+    return Run.model_validate(control.cancel(run_id, store, now))
 
 
 def replay(
     run_id: str, store: RunStore, ctx: TenantContext, *, send: Callable[[JobMessage], None], now: float | None = None
 ) -> tuple[Run, bool]:
-    """Put a failed run back in the queue under its own run id and idempotency key. Attempt numbers
-    continue (a run that failed 3 attempts replays as attempt 4) with a fresh budget of the job's
-    `max_attempts`; the attempt log keeps every attempt. (the run, True) when it was re-enqueued;
-    a replayed run that has not failed again (a second replay) is returned as is, nothing is sent."""
-    found = get(run_id, store)
-    if found.replays and found.status != "failed":
-        return found, False  # replayed already (queued, running or done): a second replay is a no-op
-    at = time.time() if now is None else now
-    try:
-        changed = store.transition(
-            run_id,
-            "failed",
-            {
-                "status": "queued",
-                "attempt_base": found.attempts,
-                "max_attempts": found.attempts + found.max_attempts - found.attempt_base,
-                "dead_lettered": False,
-                "replays": found.replays + 1,
-                "replayed_at": iso(at),
-            },
-            job=found.job,
-        )
-    except ConditionFailed:
-        current = get(run_id, store)
-        if current.replays and current.status != "failed":
-            return current, False  # a concurrent replay won
-        raise Conflict("Only a failed run can be replayed.") from None
-    send(
-        JobMessage(
-            run_id=run_id,
-            tenant_id=ctx.tenant_id,
-            job=found.job,
-            payload=found.payload,
-            idempotency_key=found.idempotency_key,
-            enqueued_by=found.enqueued_by or ctx.user_id,
-            enqueued_at=at,
-        )
+    run, sent = control.replay(run_id, store, ctx, send=send, now=now)
+    return Run.model_validate(run), sent
+
+
+def request_cancel(run: Run, store: RunStore, ctx: TenantContext) -> Run:
+    """Another system's queued run: ask its owner to cancel it (`job_run.cancel_requested`, ADR
+    0015). The view changes when the owner's `job_run.changed` arrives."""
+    if run.status != "queued":
+        raise Conflict("Only a queued run can be cancelled.")
+    _publish(
+        store, ctx, JobRunCancelRequested(system=run.system, run_id=run.run_id, job=run.job, requested_by=ctx.user_id)
     )
-    return Run.model_validate(changed), True
+    return run
+
+
+def request_replay(run: Run, store: RunStore, ctx: TenantContext) -> Run:
+    """Another system's failed run: ask its owner to replay it (`job_run.replay_requested`)."""
+    if run.status != "failed":
+        raise Conflict("Only a failed run can be replayed.")
+    _publish(
+        store, ctx, JobRunReplayRequested(system=run.system, run_id=run.run_id, job=run.job, requested_by=ctx.user_id)
+    )
+    return run
+
+
+def _publish(store: RunStore, ctx: TenantContext, command: EventData) -> None:
+    store.repo.transact([outbox_op(store.repo, new_envelope(command, ctx))])
 
 
 def dead_letter(run_id: str, store: RunStore) -> Run:

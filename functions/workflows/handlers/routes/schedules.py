@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from functions.workflows import jobs as _declared  # noqa: F401  (registers the jobs in JOBS)
+from functions.workflows import jobs as declared_jobs
 from functions.workflows.config import WorkflowsConfig
 from functions.workflows.dal.schedules import ScheduleStore
 from functions.workflows.logic import schedules
@@ -19,7 +19,6 @@ from functions.workflows.models.schedules import Schedule, ScheduleCreate, Sched
 from ninefold_core import aws
 from ninefold_core.errors import ConfigurationError
 from ninefold_core.http import current_config, tenant_context
-from ninefold_core.jobs import JOBS
 from ninefold_core.tenant import require
 
 router = APIGatewayHttpRouter()
@@ -47,7 +46,7 @@ def _scheduler() -> Scheduler:
 def create_schedule(body: ScheduleCreate) -> Response[Schedule]:
     ctx = tenant_context(router)
     require(ctx, "jobs:run")
-    created = schedules.create(body, ctx, store=_store(), scheduler=_scheduler(), jobs=JOBS)
+    created = schedules.create(body, ctx, store=_store(), scheduler=_scheduler(), jobs=declared_jobs.own())
     return Response(status_code=201, body=created, content_type="application/json")
 
 
@@ -70,7 +69,7 @@ def get_schedule(schedule_id: Annotated[str, Path(pattern=SCHEDULE_ID_PATTERN)])
 def update_schedule(schedule_id: Annotated[str, Path(pattern=SCHEDULE_ID_PATTERN)], body: ScheduleUpdate) -> Schedule:
     ctx = tenant_context(router)
     require(ctx, "jobs:run")
-    return schedules.update(schedule_id, body, ctx, store=_store(), scheduler=_scheduler(), jobs=JOBS)
+    return schedules.update(schedule_id, body, ctx, store=_store(), scheduler=_scheduler(), jobs=declared_jobs.own())
 
 
 @router.delete(

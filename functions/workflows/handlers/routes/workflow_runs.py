@@ -8,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from functions.workflows import jobs as _declared  # noqa: F401  (registers the jobs in JOBS)
+from functions.workflows import jobs as declared_jobs
 from functions.workflows.config import WorkflowsConfig
 from functions.workflows.dal.workflow_runs import WorkflowRunStore
 from functions.workflows.logic import workflow_runs
@@ -16,7 +16,6 @@ from functions.workflows.logic.workflow_runs import EXECUTION_ID_PATTERN, Declar
 from functions.workflows.models.workflow_runs import WorkflowList, WorkflowRun, WorkflowRunPage, WorkflowRunRequest
 from ninefold_core import aws
 from ninefold_core.http import current_config, tenant_context
-from ninefold_core.jobs import JOBS
 from ninefold_core.tenant import require
 
 router = APIGatewayHttpRouter()
@@ -42,7 +41,7 @@ def start_workflow_run(body: WorkflowRunRequest) -> WorkflowRun:
     ctx = tenant_context(router)
     require(ctx, "jobs:run")
     return workflow_runs.start(
-        body, ctx, store=_store(), workflows=_workflows(), jobs=JOBS, sfn=aws.client("stepfunctions")
+        body, ctx, store=_store(), workflows=_workflows(), jobs=declared_jobs.own(), sfn=aws.client("stepfunctions")
     )
 
 

@@ -101,7 +101,11 @@ def lambda_handler(
                     return tracer().capture_method(fn)(event, context, config)
                 return fn(event, context, config)
             finally:
-                metrics.flush_metrics(raise_on_empty_metrics=False)
+                if metrics.metric_set:
+                    metrics.flush_metrics(raise_on_empty_metrics=False)
+                # With POWERTOOLS_METRICS_DISABLED, flush keeps the set: without this, a warm
+                # container would carry one invocation's metrics into the next, and grow.
+                metrics.clear_metrics()
 
         return handler
 

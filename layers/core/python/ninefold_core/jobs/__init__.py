@@ -1,4 +1,4 @@
-"""Background jobs: declare them once, enqueue them from anywhere, run them in the workflows worker.
+"""Background jobs: declare them once, enqueue them under a tenant, run them in the owner's worker.
 
 ```python
 class EchoPayload(BaseModel):
@@ -11,11 +11,14 @@ def echo(payload: EchoPayload, run: RunInfo) -> dict[str, Any]:
 run_id = enqueue(echo, EchoPayload(message="hi"), ctx, idempotency_key="order-42")
 ```
 
-Ownership (ADR 0012): `enqueue` only sends one SQS message to the jobs queue; the workflows
-system owns run state in its own table. The message carries everything the worker needs to
-create the run record (tenant, job, payload, idempotency key and TTL), so no other system ever
-writes the workflows table. The retry policy of every declared job sizes the queue (visibility,
-maxReceiveCount) at synth time: the declaration is the single source.
+Ownership (ADR 0012, ADR 0015): a job belongs to the system that declares it (in
+`functions/<system>/jobs/`, named `<system>.<verb>`), runs in that system's worker
+(`ninefold_core.jobs.worker`) and keeps its run state in that system's table; `enqueue` only
+sends one SQS message to the system's jobs queue. The message carries everything the worker needs
+to create the run record (tenant, job, payload, idempotency key and TTL). Each run write reaches
+the bus as `job_run.changed`, from which workflows keeps the one view of every system's runs.
+The retry policy of every declared job sizes its system's queue (visibility, maxReceiveCount) at
+synth time: the declaration is the single source.
 """
 
 from __future__ import annotations
@@ -89,6 +92,8 @@ class RunInfo:
     run_id: str
     attempt: int
     ctx: TenantContext
+    # The owning system's table (where the runtime keeps the run): the job's own data lives there too.
+    table_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,11 @@ class JobSpec(Generic[PayloadT]):
 
 
 JOBS: dict[str, JobSpec[Any]] = {}
+
+
+def jobs_of(system: str) -> dict[str, JobSpec[Any]]:
+    """The declared jobs of one system (`<system>.<verb>`): what its worker may run."""
+    return {name: spec for name, spec in JOBS.items() if name.split(".", 1)[0] == system}
 
 
 def job(

@@ -132,7 +132,9 @@ def execute(
     except ConditionFailed:
         return DONE  # cancelled meanwhile, or a concurrent delivery took it
     try:
-        result = spec.fn(payload, RunInfo(run_id=message.run_id, attempt=attempt, ctx=ctx))
+        result = spec.fn(
+            payload, RunInfo(run_id=message.run_id, attempt=attempt, ctx=ctx, table_name=store.repo.table_name)
+        )
     except Exception as exc:  # a job's failure is data, not a crash of the worker
         error = _error(exc)
         log.append({"attempt": attempt, "started_at": iso(started), "finished_at": iso(now()), "error": error})

@@ -120,6 +120,25 @@ class RunStore:
         self.repo.put(_run_pk(run_id), RUN_SK, run, if_absent=True, gsi=gsi)
         return run, True
 
+    def listing_keys(self, run: dict[str, Any]) -> dict[str, str]:
+        """Every index key of `run` in its current status (what a read model of runs written
+        elsewhere needs to list them like its own: functions/workflows/dal/runs.py)."""
+        order = f"{run['created_at']}#{run['run_id']}"
+        keys = {
+            f"{RUNS_INDEX}pk": self.repo.index_key(RUNS_INDEX, "RUNS"),
+            f"{STATUS_INDEX}pk": self.repo.index_key(STATUS_INDEX, *_status_parts(run["status"])),
+            f"{JOB_INDEX}pk": self.repo.index_key(JOB_INDEX, *_job_parts(run["job"])),
+            f"{JOB_STATUS_INDEX}pk": self.repo.index_key(
+                JOB_STATUS_INDEX, *_job_status_parts(run["job"], run["status"])
+            ),
+        }
+        keys |= {f"{index}sk": order for index in (RUNS_INDEX, STATUS_INDEX, JOB_INDEX, JOB_STATUS_INDEX)}
+        if run["status"] == "failed":
+            platform = PlatformRepository(self.repo.table_name, PLATFORM_NAMESPACE)
+            keys[f"{FAILED_INDEX}pk"] = platform.index_key(FAILED_INDEX, *FAILED)
+            keys[f"{FAILED_INDEX}sk"] = f"{run.get('finished_at') or ''}#{self.repo.ctx.tenant_id}#{run['run_id']}"
+        return keys
+
     def transition(self, run_id: str, expected_status: str, changes: dict[str, Any], *, job: str) -> dict[str, Any]:
         """Apply `changes` if the run is still `expected_status`; raises `ConditionFailed`. A status
         change moves the run between the status partitions (gsi2, gsi4; gsi5 while failed)."""

@@ -80,3 +80,25 @@ class WorkflowRunCancelled(EventData):
     execution_id: str
     workflow: str
     cancelled_by: str
+
+
+@event("job_run.cancel_requested", producer="workflows")
+class JobRunCancelRequested(EventData):
+    """A workspace asked workflows' run API to cancel a queued run of another system's job. That
+    system's job runtime cancels it if it is still queued (its `job_run.changed` then shows it)."""
+
+    system: str = Field(description="The system that owns the job and its run state.")
+    run_id: str
+    job: str
+    requested_by: str
+
+
+@event("job_run.replay_requested", producer="workflows")
+class JobRunReplayRequested(EventData):
+    """A workspace asked workflows' run API to replay a failed run of another system's job. That
+    system's job runtime puts it back in its queue under the same run id and idempotency key."""
+
+    system: str = Field(description="The system that owns the job and its run state.")
+    run_id: str
+    job: str
+    requested_by: str
