@@ -50,6 +50,11 @@ async function act(method, path) {
     const run = await api(method, path);
     await load();
     await showDetail(run.run_id);
+    // Another system's run (ADR 0015): the API passed the request on to the system that owns it.
+    $("runs-notice").textContent =
+      run.system && run.system !== "workflows"
+        ? `Asked ${run.system}, which owns this run, to do it: the run changes here once it has.`
+        : "";
   } catch (error) {
     showError(error);
   }
@@ -57,7 +62,14 @@ async function act(method, path) {
 
 function runRow(run, { tenant = false } = {}) {
   const tr = document.createElement("tr");
-  const cells = [run.run_id, run.job, run.status, `${run.attempts} / ${run.max_attempts}`, when(run.created_at)];
+  const cells = [
+    run.run_id,
+    run.job,
+    run.system || "workflows",
+    run.status,
+    `${run.attempts} / ${run.max_attempts}`,
+    when(run.created_at),
+  ];
   if (tenant) cells.unshift(run.tenant_id);
   tr.append(...cells.map(cell), cell(when(run.finished_at)));
   const actions = document.createElement("td");
@@ -155,7 +167,8 @@ definePage({
   label: "Runs",
   html: `
     <h2>Runs</h2>
-    <p>Background job runs of this workspace, newest first.</p>
+    <p>Background job runs of this workspace, newest first: its own jobs, and the work other systems
+      run for it (such as identity's purges), each under the system that owns it.</p>
     <form id="runs-filters" aria-label="Filter runs">
       <label for="runs-status">Status</label>
       <select id="runs-status" name="status"></select>
@@ -163,11 +176,12 @@ definePage({
       <select id="runs-job" name="job"></select>
     </form>
     <p id="runs-error" role="alert"></p>
+    <p id="runs-notice" role="status"></p>
     <table>
       <caption>Runs</caption>
       <thead>
         <tr>
-          <th scope="col">Run</th><th scope="col">Job</th><th scope="col">Status</th>
+          <th scope="col">Run</th><th scope="col">Job</th><th scope="col">System</th><th scope="col">Status</th>
           <th scope="col">Attempts</th><th scope="col">Created</th><th scope="col">Finished</th>
           <th scope="col">Actions</th>
         </tr>
@@ -195,7 +209,8 @@ definePage({
         <caption>Failed runs of every workspace (operators)</caption>
         <thead>
           <tr>
-            <th scope="col">Workspace</th><th scope="col">Run</th><th scope="col">Job</th><th scope="col">Status</th>
+            <th scope="col">Workspace</th><th scope="col">Run</th><th scope="col">Job</th><th scope="col">System</th>
+            <th scope="col">Status</th>
             <th scope="col">Attempts</th><th scope="col">Created</th><th scope="col">Finished</th>
             <th scope="col"><span class="visually-hidden">Actions</span></th>
           </tr>
