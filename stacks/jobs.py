@@ -1,4 +1,4 @@
-"""The job runtime's infrastructure, derived from a system's job declarations (ADR 0012, 0015).
+"""The job runtime's infrastructure, derived from a system's job declarations (ADR 0012, 0014).
 
 A system that declares jobs (`functions/<system>/jobs/`, `@job` from `ninefold_core.jobs`) calls
 `SystemStack.jobs()` and gets its own queue, dead-letter queue, worker and event source mapping,
@@ -38,7 +38,7 @@ METRICS_NAMESPACE: Final = "Ninefold"  # ninefold_core.observability.metrics
 FAILURE_RATE_PERCENT: Final = 20
 FAILURE_RATE_MIN_RUNS: Final = 5
 RUN_KIND: Final = "job_run"  # ninefold_core.jobs.store.RUN_KIND
-# Cancel/replay requests for a system's runs, published by workflows' run API (ADR 0015).
+# Cancel/replay requests for a system's runs, published by workflows' run API (ADR 0014).
 JOB_COMMANDS: Final = ("job_run.cancel_requested", "job_run.replay_requested")
 JOB_COMMANDS_HANDLER: Final = "ninefold_core.jobs.commands.handler"
 ENV_JOB_DLQ_URL: Final = "JOB_DLQ_URL"  # ninefold_core.jobs.commands.ENV_JOB_DLQ_URL

@@ -418,7 +418,7 @@ class SystemStack(cdk.Stack):
         return queue
 
     def jobs(self, *, worker_id: str | None = None, handler: str = "job_worker", commands: bool = True) -> JobRuntime:
-        """This system's job runtime, derived from its declared jobs (stacks/jobs.py, ADR 0015):
+        """This system's job runtime, derived from its declared jobs (stacks/jobs.py, ADR 0014):
         queue + DLQ + worker (`functions/<system>/handlers/<handler>.py`) + the alarms, and (unless
         `commands=False`: workflows acts on its own runs directly) the consumer of the cancel and
         replay requests workflows' run API publishes for this system's runs.
@@ -561,7 +561,7 @@ class SystemStack(cdk.Stack):
                             "dynamodb": {"NewImage": {"kind": {"S": lambda_.FilterRule.is_equal(OUTBOX_KIND)}}},
                         }
                     ),
-                    # Job run writes become `job_run.changed` (ADR 0015); harmless where no jobs run.
+                    # Job run writes become `job_run.changed` (ADR 0014); harmless where no jobs run.
                     lambda_.FilterCriteria.filter(
                         {
                             "eventName": lambda_.FilterRule.or_("INSERT", "MODIFY"),

@@ -90,7 +90,7 @@ class IdentityStack(SystemStack):
 
     def _scheduled_work(self) -> None:
         """Work on a clock: the hourly usage report and the daily purge sweep, which enqueues one
-        `identity.purge_workspace` job per workspace on identity's job runtime (ADR 0015)."""
+        `identity.purge_workspace` job per workspace on identity's job runtime (ADR 0014)."""
         runtime = self.jobs()
         # Five minutes past: calls stamped at the hour's edge by a skewed clock are in by then.
         self._scheduled(

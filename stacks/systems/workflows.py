@@ -1,6 +1,6 @@
 """`Ninefold-Workflows`: its job runtime (queue, worker: `SystemStack.jobs()`, stacks/jobs.py),
 the run API and console read model over every system's runs, schedules and multi-step workflows
-(docs/workflows.md, ADR 0012, ADR 0015)."""
+(docs/workflows.md, ADR 0012, ADR 0014)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ class WorkflowsStack(SystemStack):
         self.job_queue = runtime.queue
         longest = runtime.longest
 
-        # The read model of every other system's runs (ADR 0015): their job runtimes announce each
+        # The read model of every other system's runs (ADR 0014): their job runtimes announce each
         # run write as `job_run.changed`; workflows keeps the newest revision of each run.
         views = self.function(
             "WorkflowsRunViews",

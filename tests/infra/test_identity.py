@@ -187,7 +187,7 @@ def test_the_relay_may_publish_but_not_touch_the_table_items(identity: Template)
 
 
 def test_identity_runs_its_purges_on_its_own_job_runtime(identity: Template) -> None:
-    """ADR 0015: identity's jobs get identity's own queue, DLQ and worker from its manifest; the
+    """ADR 0014: identity's jobs get identity's own queue, DLQ and worker from its manifest; the
     daily sweep may only enqueue, the worker consumes and writes identity's table."""
     from stacks.jobs import RECEIVE_SLACK, load_manifest, queue_policy, worker_batch_size, worker_timeout
 

@@ -289,7 +289,7 @@ def test_workflow_run_routes(workflows: Template) -> None:
 
 
 def test_the_run_views_consumer_reads_every_other_system_s_run_changes(workflows: Template) -> None:
-    """ADR 0015: workflows keeps the read model of other systems' runs from `job_run.changed`;
+    """ADR 0014: workflows keeps the read model of other systems' runs from `job_run.changed`;
     its own runs are its own rows, so its own events are not subscribed."""
     rules = [
         r["Properties"]

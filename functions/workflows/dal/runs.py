@@ -28,7 +28,7 @@ VIEW_KIND = "job_run_view"
 
 
 class RunViews:
-    """The read model of runs other systems' job runtimes own (ADR 0015): one row per run at the
+    """The read model of runs other systems' job runtimes own (ADR 0014): one row per run at the
     run's own key, listed by the same indexes as workflows' runs, so `GET /runs` and the console
     show every system's runs. Written only from `job_run.changed`, keeping the highest revision."""
 

@@ -1,5 +1,5 @@
 """Keeps workflows' read model of the runs other systems own: every `job_run.changed` from
-another system's job runtime (ADR 0015) becomes that run's row, newest revision wins."""
+another system's job runtime (ADR 0014) becomes that run's row, newest revision wins."""
 
 from __future__ import annotations
 

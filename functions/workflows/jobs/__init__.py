@@ -16,5 +16,5 @@ __all__ = ["echo", "own", "sleep"]
 
 def own() -> dict[str, JobSpec[Any]]:
     """Workflows' own jobs: what workspaces may enqueue (run API, schedules, workflow steps) and
-    what its worker runs. Other systems' jobs run in their own workers (ADR 0015)."""
+    what its worker runs. Other systems' jobs run in their own workers (ADR 0014)."""
     return jobs_of("workflows")

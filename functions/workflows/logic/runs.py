@@ -83,7 +83,7 @@ def replay(
 
 def request_cancel(run: Run, store: RunStore, ctx: TenantContext) -> Run:
     """Another system's queued run: ask its owner to cancel it (`job_run.cancel_requested`, ADR
-    0015). The view changes when the owner's `job_run.changed` arrives."""
+    0014). The view changes when the owner's `job_run.changed` arrives."""
     if run.status != "queued":
         raise Conflict("Only a queued run can be cancelled.")
     _publish(

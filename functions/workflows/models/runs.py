@@ -19,7 +19,7 @@ class Attempt(BaseModel):
 class Run(BaseModel):
     run_id: str
     job: str
-    # The system whose job runtime ran it; runs of other systems are a read model here (ADR 0015).
+    # The system whose job runtime ran it; runs of other systems are a read model here (ADR 0014).
     system: str = "workflows"
     status: RunStatus
     payload: dict[str, Any]

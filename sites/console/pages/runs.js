@@ -50,7 +50,7 @@ async function act(method, path) {
     const run = await api(method, path);
     await load();
     await showDetail(run.run_id);
-    // Another system's run (ADR 0015): the API passed the request on to the system that owns it.
+    // Another system's run (ADR 0014): the API passed the request on to the system that owns it.
     $("runs-notice").textContent =
       run.system && run.system !== "workflows"
         ? `Asked ${run.system}, which owns this run, to do it: the run changes here once it has.`

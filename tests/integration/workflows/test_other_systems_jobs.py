@@ -1,4 +1,4 @@
-"""Other systems run their background work on the job runtime (ADR 0015), in the local cloud:
+"""Other systems run their background work on the job runtime (ADR 0014), in the local cloud:
 
 identity's daily sweep (an EventBridge rule; invoked here with the time it would fire at) finds a
 workspace whose deletion grace window ended and enqueues `identity.purge_workspace` on identity's

@@ -1,7 +1,7 @@
 """Deleted workspaces are purged after their grace window: identity's rows go, `workspace.purged`
 goes out, a restored workspace is left alone, and a half-finished purge is finished by a retry.
 The daily sweep enqueues one `identity.purge_workspace` job per workspace; identity's own job
-worker runs it (ADR 0015)."""
+worker runs it (ADR 0014)."""
 
 from __future__ import annotations
 

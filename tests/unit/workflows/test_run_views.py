@@ -1,4 +1,4 @@
-"""Runs other systems own (ADR 0015): their job runtime writes the run in its own table; each write
+"""Runs other systems own (ADR 0014): their job runtime writes the run in its own table; each write
 reaches workflows as `job_run.changed` and becomes a row of workflows' read model, listed by the
 run API like workflows' own runs. Cancel and replay of such a run are requests to its owner
 (`job_run.cancel_requested` / `job_run.replay_requested`), carried out by the owner's job-commands

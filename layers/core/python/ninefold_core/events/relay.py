@@ -2,7 +2,7 @@
 
 Wired by every system stack onto its own table's stream. It forwards two kinds of records:
 * outbox inserts (ADR 0006): the envelope written with the state change it describes;
-* job run writes (ADR 0015): every insert or change of a run record of the job runtime becomes a
+* job run writes (ADR 0014): every insert or change of a run record of the job runtime becomes a
   `job_run.changed` snapshot, with an id derived from the run and its revision (so a replayed
   stream record is deduplicated downstream like any redelivered event).
 Other records are skipped (the event source mapping also filters them out in the cloud).

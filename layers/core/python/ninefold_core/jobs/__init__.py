@@ -11,7 +11,7 @@ def echo(payload: EchoPayload, run: RunInfo) -> dict[str, Any]:
 run_id = enqueue(echo, EchoPayload(message="hi"), ctx, idempotency_key="order-42")
 ```
 
-Ownership (ADR 0012, ADR 0015): a job belongs to the system that declares it (in
+Ownership (ADR 0012, ADR 0014): a job belongs to the system that declares it (in
 `functions/<system>/jobs/`, named `<system>.<verb>`), runs in that system's worker
 (`ninefold_core.jobs.worker`) and keeps its run state in that system's table; `enqueue` only
 sends one SQS message to the system's jobs queue. The message carries everything the worker needs

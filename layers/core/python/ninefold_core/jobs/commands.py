@@ -1,4 +1,4 @@
-"""The job-commands consumer of a system with jobs (ADR 0015): cancel and replay requests that
+"""The job-commands consumer of a system with jobs (ADR 0014): cancel and replay requests that
 workflows' run API publishes for that system's runs, carried out on the system's own run store.
 
 Wired by `SystemStack.jobs()` to a queue whose rule selects `job_run.cancel_requested` and

@@ -2,7 +2,7 @@
 
 The owner of a run changes it: workflows' API for workflows' own runs, and for every other
 system's runs that system's job-commands consumer (`ninefold_core.jobs.commands`), on the command
-events workflows' API publishes (ADR 0015). Both call these functions on the owner's `RunStore`.
+events workflows' API publishes (ADR 0014). Both call these functions on the owner's `RunStore`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Job runs in the table of the system that owns the job (ADR 0012, ADR 0015): the job runtime
+"""Job runs in the table of the system that owns the job (ADR 0012, ADR 0014): the job runtime
 and that system's API are the only writers of its run state.
 
 Keys (every pk starts with `T#<tenant>` from the verified context)

@@ -1,5 +1,5 @@
 """The job worker every system that declares jobs runs: one SQS batch, one attempt per message,
-partial batch failures (ADR 0012, ADR 0013, ADR 0015).
+partial batch failures (ADR 0012, ADR 0013, ADR 0014).
 
 A system's worker handler is three lines: import its jobs package (which registers them in
 `JOBS`) and call `process_batch` with its `JobsConfig`. Run state, idempotency claims and

@@ -2,7 +2,7 @@
 
 Every write of a run record (created, started, retrying, succeeded, failed, cancelled, replayed)
 reaches the owner's table stream, and its outbox relay turns it into one `job_run.changed`
-(ADR 0015). The envelope's `source` is the owning system, e.g. `ninefold.identity`.
+(ADR 0014). The envelope's `source` is the owning system, e.g. `ninefold.identity`.
 """
 
 from __future__ import annotations
