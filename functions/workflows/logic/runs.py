@@ -18,13 +18,14 @@ from functions.workflows.models.runs import (
     Run,
     RunPage,
 )
-from ninefold_core.errors import Conflict, InvalidInput, NotFound
+from ninefold_core.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from ninefold_core.events import EventData, new_envelope
 from ninefold_core.events.outbox import outbox_op
 from ninefold_core.events.schemas.workflows import JobRunCancelRequested, JobRunReplayRequested
 from ninefold_core.jobs import JobMessage, JobSpec, build_message, control
 from ninefold_core.jobs.execution import new_run
 from ninefold_core.jobs.store import RunStore
+from ninefold_core.observability import logger
 from ninefold_core.tenant import TenantContext
 
 # --- API use cases ----------------------------------------------------------------------------
@@ -59,7 +60,14 @@ def submit(
         new_run(message, spec.retry.max_attempts), idempotency_ttl=request.idempotency_ttl, now=message.enqueued_at
     )
     if created:
-        send(message)
+        try:
+            send(message)
+        except Exception as exc:
+            # Never leave a queued run that no message will ever run (a retry with the same key
+            # would get it back and wait forever): take the run and its key back, then say so.
+            store.discard_unsent(run)
+            logger.warning("run could not be queued; discarded", exc_info=True)
+            raise ServiceUnavailable("The job could not be queued, and nothing was recorded. Try again.") from exc
     return Run.model_validate(run), created
 
 

@@ -167,3 +167,36 @@ def test_one_dead_letter_is_a_dead_lettered_run_of_ones_own(table: str) -> None:
     execution.execute(ok, 1, store=store, jobs=JOBS, ctx=A)
     with pytest.raises(NotFound):
         runs.dead_letter(ok.run_id, store)
+
+
+def _queue_down(message: JobMessage) -> None:
+    raise ConnectionError("sqs is unreachable")
+
+
+def test_a_replay_that_cannot_be_queued_leaves_the_run_failed_and_replayable(table: str) -> None:
+    from ninefold_core.errors import ServiceUnavailable
+
+    store = RunStore(table, A)
+    msg = exhaust(store)
+    with pytest.raises(ServiceUnavailable):
+        runs.replay(msg.run_id, store, A, send=_queue_down)
+    run = runs.get(msg.run_id, store)
+    assert (run.status, run.dead_lettered, run.replays, run.max_attempts) == ("failed", True, 0, 3)
+    assert [r.run_id for r in runs.dead_letters(store, limit=10, cursor=None).items] == [msg.run_id]
+    sent: list[JobMessage] = []
+    replayed, again = runs.replay(msg.run_id, store, A, send=sent.append)
+    assert (again, replayed.status, replayed.replays, len(sent)) == (True, "queued", 1, 1)
+
+
+def test_a_run_that_cannot_be_queued_is_not_recorded_and_its_key_is_free_again(table: str) -> None:
+    from functions.workflows.models.runs import EnqueueRequest
+    from ninefold_core.errors import ServiceUnavailable
+
+    store = RunStore(table, A)
+    request = EnqueueRequest(job="workflows.echo", payload={"message": "hi"}, idempotency_key="order-7")
+    with pytest.raises(ServiceUnavailable):
+        runs.submit(request, A, store=store, jobs=JOBS, send=_queue_down)
+    assert runs.page(store, limit=10, cursor=None).items == []
+    sent: list[JobMessage] = []
+    run, created = runs.submit(request, A, store=store, jobs=JOBS, send=sent.append)
+    assert (created, run.status, [m.run_id for m in sent]) == (True, "queued", [run.run_id])

@@ -7,16 +7,18 @@ events workflows' API publishes (ADR 0014). Both call these functions on the own
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
 
 from ninefold_core import aws, queues
 from ninefold_core.dynamo import ConditionFailed
-from ninefold_core.errors import Conflict, NotFound
+from ninefold_core.errors import Conflict, NotFound, ServiceUnavailable
 from ninefold_core.jobs import JobMessage
 from ninefold_core.jobs.execution import iso
 from ninefold_core.jobs.store import RunStore
+from ninefold_core.observability import logger
 from ninefold_core.tenant import TenantContext
 
 
@@ -73,18 +75,42 @@ def replay(
         if int(current.get("replays", 0)) and current["status"] != "failed":
             return current, False  # a concurrent replay won
         raise Conflict("Only a failed run can be replayed.") from None
-    send(
-        JobMessage(
-            run_id=run_id,
-            tenant_id=ctx.tenant_id,
-            job=str(found["job"]),
-            payload=found.get("payload") or {},
-            idempotency_key=found.get("idempotency_key"),
-            enqueued_by=found.get("enqueued_by") or ctx.user_id,
-            enqueued_at=at,
-        )
+    message = JobMessage(
+        run_id=run_id,
+        tenant_id=ctx.tenant_id,
+        job=str(found["job"]),
+        payload=found.get("payload") or {},
+        idempotency_key=found.get("idempotency_key"),
+        enqueued_by=found.get("enqueued_by") or ctx.user_id,
+        enqueued_at=at,
     )
+    try:
+        send(message)
+    except Exception as exc:
+        _unreplay(store, found)
+        logger.warning("replay could not be queued; the run is failed again", exc_info=True)
+        raise ServiceUnavailable("The run could not be queued again; it is still failed. Try again.") from exc
     return changed, True
+
+
+def _unreplay(store: RunStore, found: dict[str, Any]) -> None:
+    """Undo a replay whose message was never sent: back to failed (and dead-lettered) as it was,
+    so it can be replayed again. Unless a worker has the run already (the send got through)."""
+    with contextlib.suppress(ConditionFailed):
+        store.transition(
+            str(found["run_id"]),
+            "queued",
+            {
+                "status": "failed",
+                "attempt_base": int(found.get("attempt_base", 0)),
+                "max_attempts": int(found["max_attempts"]),
+                "dead_lettered": bool(found.get("dead_lettered")),
+                "replays": int(found.get("replays", 0)),
+            }
+            # (a value of None cannot be written: what the run did not have, it keeps from the replay)
+            | {k: found[k] for k in ("finished_at", "replayed_at") if found.get(k) is not None},
+            job=str(found["job"]),
+        )
 
 
 def remove_dead_letter(dlq_url: str, run_id: str, tenant_id: str) -> None:

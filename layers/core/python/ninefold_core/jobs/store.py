@@ -120,6 +120,21 @@ class RunStore:
         self.repo.put(_run_pk(run_id), RUN_SK, run, if_absent=True, gsi=gsi)
         return run, True
 
+    def discard_unsent(self, run: dict[str, Any]) -> bool:
+        """Take back a run whose first message could not be sent, so nothing will ever run it: the
+        run and its idempotency claim go together and a retry with the same key starts afresh. Only
+        while nobody has touched it (queued, revision 1): if the send did get through after all and
+        a worker already has the run, it stays (False)."""
+        run_id, key = str(run["run_id"]), run.get("idempotency_key")
+        ops = [self.repo.delete_op(_run_pk(run_id), RUN_SK, expected={"status": "queued", REVISION: 1})]
+        if key:
+            ops.append(self.repo.delete_op(("IDEM", str(run["job"]), str(key)), IDEM_SK, expected={"run_id": run_id}))
+        try:
+            self.repo.transact(ops)
+        except ConditionFailed:
+            return False
+        return True
+
     def listing_keys(self, run: dict[str, Any]) -> dict[str, str]:
         """Every index key of `run` in its current status (what a read model of runs written
         elsewhere needs to list them like its own: functions/workflows/dal/runs.py)."""
