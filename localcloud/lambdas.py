@@ -230,7 +230,7 @@ class LambdaRegistry:
         self._timer_thread = threading.Thread(target=self._run_timers, name="localcloud-retries", daemon=True)
         self._timer_thread.start()
         self.history: deque[dict[str, Any]] = deque(maxlen=1000)
-        self.send_to_arn: Callable[[str, Any], None] | None = None
+        self.send_to_arn: Callable[[str, Any], object] | None = None
 
     # -- registration -----------------------------------------------------
 

@@ -158,13 +158,18 @@ class Scheduler(Worker):
             except ValueError:
                 payload = text
         self.history.append(Firing("schedule", schedule.name, schedule.arn, iso_time(when)))
-        self.sender.send(
+        delivered = self.sender.send(
             arn,
             payload,
             source=f"schedule:{schedule.name}",
             sqs_group_id=(target.get("SqsParameters") or {}).get("MessageGroupId"),
             bus_parameters=target.get("EventBridgeParameters") or ({} if ":event-bus/" in arn else None),
         )
+        dead_letters = str((target.get("DeadLetterConfig") or {}).get("Arn") or "")
+        if not delivered and dead_letters:
+            # As the Scheduler does once its retries are spent (not emulated: the first failure
+            # counts): the target's input goes to the dead-letter queue.
+            self.sender.send(dead_letters, text, source=f"schedule-dlq:{schedule.name}")
 
     # -- scheduled rules ---------------------------------------------------------
 

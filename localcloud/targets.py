@@ -42,13 +42,15 @@ class TargetSender:
         dedup_id: str | None = None,
         event: dict[str, Any] | None = None,
         bus_parameters: dict[str, Any] | None = None,
-    ) -> None:
-        """Deliver, recording (and logging) a failure instead of raising it."""
+    ) -> bool:
+        """Deliver, recording (and logging) a failure instead of raising it; True when delivered."""
         try:
             self._send(arn, payload, source, sqs_group_id, dedup_id, event, bus_parameters)
         except Exception as exc:
             log.warning("delivery from %s to %s failed: %s", source, arn, exc)
             self.failures.append({"source": source, "target": arn, "error": f"{type(exc).__name__}: {exc}"})
+            return False
+        return True
 
     def _send(
         self,

@@ -10,6 +10,8 @@ ENV_JOB_DLQ_URL = "JOB_DLQ_URL"
 ENV_SCHEDULE_GROUP = "SCHEDULE_GROUP"
 ENV_SCHEDULER_ROLE_ARN = "SCHEDULER_ROLE_ARN"
 ENV_JOB_QUEUE_ARN = "JOB_QUEUE_ARN"
+# Where the Scheduler puts a firing it could not deliver (the jobs DLQ).
+ENV_SCHEDULE_DLQ_ARN = "SCHEDULE_DLQ_ARN"
 # Multi-step workflows (the API only): JSON {name: {"arn", "description", "steps"}} from the stack.
 ENV_WORKFLOWS = "WORKFLOWS"
 
@@ -19,6 +21,7 @@ class WorkflowsConfig(JobsConfig):
     schedule_group: str = Field(default="", alias=ENV_SCHEDULE_GROUP)
     scheduler_role_arn: str = Field(default="", alias=ENV_SCHEDULER_ROLE_ARN)
     job_queue_arn: str = Field(default="", alias=ENV_JOB_QUEUE_ARN)
+    schedule_dlq_arn: str = Field(default="", alias=ENV_SCHEDULE_DLQ_ARN)
     workflows: str = Field(default="{}", alias=ENV_WORKFLOWS)
 
 

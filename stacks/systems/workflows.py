@@ -27,6 +27,7 @@ ENV_JOB_DLQ_URL: Final = "JOB_DLQ_URL"  # functions.workflows.config.ENV_JOB_DLQ
 ENV_SCHEDULE_GROUP: Final = "SCHEDULE_GROUP"
 ENV_SCHEDULER_ROLE_ARN: Final = "SCHEDULER_ROLE_ARN"
 ENV_JOB_QUEUE_ARN: Final = "JOB_QUEUE_ARN"
+ENV_SCHEDULE_DLQ_ARN: Final = "SCHEDULE_DLQ_ARN"  # functions.workflows.config.ENV_SCHEDULE_DLQ_ARN
 # Multi-step workflows (docs/workflows.md#multi-step-workflows-step-functions): one STANDARD state
 # machine per definition; `${StepFunctionArn}` in a definition is the step Lambda's ARN.
 WORKFLOW_DEFINITIONS: Final = REPO_ROOT / "statemachines" / "workflows"
@@ -138,6 +139,11 @@ class WorkflowsStack(SystemStack):
             description=f"{self.system}: EventBridge Scheduler sends schedule firings to the jobs queue",
         )
         self.job_queue.grant_send_messages(role)
+        # A firing the Scheduler cannot deliver (after its retries) goes to the jobs DLQ instead of
+        # being lost: it alarms there, and a redrive hands it to the worker, which reads firings.
+        assert self.job_queue.dead_letter_queue is not None
+        dead_letters = self.job_queue.dead_letter_queue.queue
+        dead_letters.grant_send_messages(role)
         schedules_arn = self.format_arn(
             service="scheduler",
             resource="schedule",
@@ -159,6 +165,7 @@ class WorkflowsStack(SystemStack):
         api.add_environment(ENV_SCHEDULE_GROUP, group.ref)
         api.add_environment(ENV_SCHEDULER_ROLE_ARN, role.role_arn)
         api.add_environment(ENV_JOB_QUEUE_ARN, self.job_queue.queue_arn)
+        api.add_environment(ENV_SCHEDULE_DLQ_ARN, dead_letters.queue_arn)
         policy = api.role.node.try_find_child("DefaultPolicy") if api.role is not None else None
         assert policy is not None
         acknowledge(

@@ -154,7 +154,7 @@ def test_schedules_have_a_per_stage_group(workflows: Template) -> None:
     assert env["SCHEDULE_GROUP"] == {"Ref": group_id}
 
 
-def test_the_scheduler_role_may_only_send_to_the_jobs_queue(workflows: Template) -> None:
+def test_the_scheduler_role_may_only_send_to_the_jobs_queue_and_its_dead_letters(workflows: Template) -> None:
     roles = workflows.find_resources("AWS::IAM::Role")
     (role_id,) = [
         k
@@ -173,13 +173,15 @@ def test_the_scheduler_role_may_only_send_to_the_jobs_queue(workflows: Template)
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
     assert actions(statements) <= {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
-    queue_ids = {
-        k for k, q in workflows.find_resources("AWS::SQS::Queue").items() if "RedrivePolicy" in q["Properties"]
-    }
-    assert {s["Resource"]["Fn::GetAtt"][0] for s in statements} <= queue_ids
+    job_queue, dlq_id = job_queues(workflows)
+    (job_queue_id,) = [k for k, q in workflows.find_resources("AWS::SQS::Queue").items() if q == job_queue]
+    # Firings to the jobs queue; a firing it cannot deliver to the jobs DLQ (not lost).
+    resources = [r for s in statements for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])]
+    assert {r["Fn::GetAtt"][0] for r in resources} == {job_queue_id, dlq_id}
     env = functions_by_handler(workflows)[API]["Properties"]["Environment"]["Variables"]
     assert env["SCHEDULER_ROLE_ARN"] == {"Fn::GetAtt": [role_id, "Arn"]}
-    assert env["JOB_QUEUE_ARN"]["Fn::GetAtt"][0] in queue_ids
+    assert env["JOB_QUEUE_ARN"] == {"Fn::GetAtt": [job_queue_id, "Arn"]}
+    assert env["SCHEDULE_DLQ_ARN"] == {"Fn::GetAtt": [dlq_id, "Arn"]}
 
 
 def test_the_api_manages_schedules_in_its_group_only_and_may_pass_the_role(workflows: Template) -> None:

@@ -211,8 +211,19 @@ class Scheduler:
     group: str
     role_arn: str
     queue_arn: str
+    # Firings the Scheduler could not deliver after its retries go here instead of being dropped.
+    dead_letter_arn: str = ""
 
     def _request(self, name: str, row: Mapping[str, Any], tenant_id: str) -> dict[str, Any]:
+        target: dict[str, Any] = {
+            "Arn": self.queue_arn,
+            "RoleArn": self.role_arn,
+            "Input": firing_input(row, tenant_id),
+            # The worker's retries are the job's; the Scheduler only retries delivery.
+            "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600},
+        }
+        if self.dead_letter_arn:
+            target["DeadLetterConfig"] = {"Arn": self.dead_letter_arn}
         return {
             "Name": name,
             "GroupName": self.group,
@@ -221,13 +232,7 @@ class Scheduler:
             "State": "ENABLED" if row["enabled"] else "DISABLED",
             "FlexibleTimeWindow": {"Mode": "OFF"},
             "Description": f"workflows schedule {row['schedule_id']} of {tenant_id}: {row['job']}"[:512],
-            "Target": {
-                "Arn": self.queue_arn,
-                "RoleArn": self.role_arn,
-                "Input": firing_input(row, tenant_id),
-                # The worker's retries are the job's; the Scheduler only retries delivery.
-                "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600},
-            },
+            "Target": target,
         }
 
     def _call(self, operation: str, request: dict[str, Any]) -> bool:

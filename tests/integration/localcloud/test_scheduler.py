@@ -100,3 +100,29 @@ def test_schedule_targets_can_start_executions_and_put_events(cloud: LocalCloud)
                 raise
     cloud.clock.advance(61)  # SQS allows one purge a minute (on the warp clock here)
     cloud.client("sqs").purge_queue(QueueUrl=cloud.resource("Fixture-Core/AuditQueue").url)
+
+
+def test_a_firing_that_cannot_be_delivered_goes_to_the_schedule_s_dead_letter_queue(cloud: LocalCloud) -> None:
+    sqs = cloud.client("sqs")
+    dlq_url = sqs.create_queue(QueueName="schedule-dead-letters")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    scheduler = cloud.client("scheduler")
+    scheduler.create_schedule(
+        Name="undeliverable",
+        ScheduleExpression="rate(10 minutes)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": "arn:aws:sqs:us-east-1:123456789012:no-such-queue",
+            "RoleArn": "arn:aws:iam::123456789012:role/r",
+            "Input": json.dumps({"firing": "kept"}),
+            "DeadLetterConfig": {"Arn": dlq_arn},
+        },
+    )
+    try:
+        cloud.clock.advance(600)
+        cloud.wait_idle(timeout=30)
+    finally:
+        scheduler.delete_schedule(Name="undeliverable")
+    messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get("Messages", [])
+    assert [json.loads(m["Body"]) for m in messages] == [{"firing": "kept"}]
+    assert any(f["source"] == "schedule:undeliverable" for f in cloud.delivery_failures)

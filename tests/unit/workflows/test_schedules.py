@@ -23,6 +23,7 @@ from ninefold_core.tenant import TenantContext
 A = TenantContext(tenant_id="ws_aaaaaaaaaaaaaaaaaaaa", user_id="usr_alice", permissions=frozenset({"*"}))
 B = TenantContext(tenant_id="ws_bbbbbbbbbbbbbbbbbbbb", user_id="usr_bob", permissions=frozenset({"*"}))
 GROUP = "ninefold-test-workflows"
+DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:jobs-dlq"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:jobs"
 ROLE_ARN = "arn:aws:iam::123456789012:role/scheduler"
 NOW = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC).timestamp()  # a Wednesday, Paris on CET (UTC+1)
@@ -245,7 +246,9 @@ def test_scheduler_names_embed_tenant_and_schedule_and_fit_64_characters() -> No
 def scheduler(table: str) -> schedules.Scheduler:
     client = aws.client("scheduler")
     client.create_schedule_group(Name=GROUP)
-    return schedules.Scheduler(client=client, group=GROUP, role_arn=ROLE_ARN, queue_arn=QUEUE_ARN)
+    return schedules.Scheduler(
+        client=client, group=GROUP, role_arn=ROLE_ARN, queue_arn=QUEUE_ARN, dead_letter_arn=DLQ_ARN
+    )
 
 
 def create(table: str, scheduler: schedules.Scheduler, ctx: TenantContext = A, **body: Any) -> Any:
@@ -280,6 +283,8 @@ def test_creating_writes_an_active_row_and_a_scheduler_schedule_in_the_time_zone
     assert found["Target"]["Arn"] == QUEUE_ARN
     assert found["Target"]["RoleArn"] == ROLE_ARN
     assert json.loads(found["Target"]["Input"])["schedule_id"] == created.schedule_id
+    # A firing the Scheduler cannot deliver is kept in the jobs DLQ, not dropped.
+    assert found["Target"]["DeadLetterConfig"] == {"Arn": DLQ_ARN}
     assert outbox_types(table) == ["schedule.created"]
 
 

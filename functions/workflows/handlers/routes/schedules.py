@@ -39,6 +39,7 @@ def _scheduler() -> Scheduler:
         group=config.schedule_group,
         role_arn=config.scheduler_role_arn,
         queue_arn=config.job_queue_arn,
+        dead_letter_arn=config.schedule_dlq_arn,
     )
 
 
