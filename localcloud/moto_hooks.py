@@ -23,6 +23,10 @@ Patched (module: attribute -- why):
 - dynamodb.models: DynamoDBBackend put_item, update_item, delete_item, transact_write_items,
   batch_write_item -- one lock around writes (moto's transactions deep-copy tables other threads
   are writing to);
+- dynamodbstreams.models: DynamoDBStreamsBackend.get_records -- under the same lock, so a stream
+  reader never sees the records of a transaction that is then cancelled; and a cancelled
+  transaction keeps the table's one stream shard (moto would restore a copy of it, orphaning the
+  pollers' iterators: the stream would look dead from then on);
 - sys.modules["moto.batch"] (a deferred package, set before import) -- start-up: the Step
   Functions parser would otherwise import moto.ec2 (~2 s).
 
@@ -62,6 +66,11 @@ DYNAMODB_MODELS = "moto.dynamodb.models"
 # changed size during iteration"). DynamoDB itself serializes writes to an item; here every write
 # takes one lock (re-entrant: a batch write calls put_item).
 DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+# A stream read takes the same lock: moto appends a transaction's stream records as it applies each
+# operation and, when a condition fails, puts back a copy of the table taken before it (without
+# them). A poller woken by the first append could otherwise read records of a transaction that
+# is then cancelled, step past the end of the restored stream and miss what comes next.
+DYNAMODB_STREAMS_MODELS = "moto.dynamodbstreams.models"
 
 # (module, owner attribute or "", attribute): what `install` replaces.
 HOOK_POINTS: tuple[tuple[str, str, str], ...] = (
@@ -80,6 +89,7 @@ HOOK_POINTS: tuple[tuple[str, str, str], ...] = (
     (SFN_RETRIER, "", "time"),
     (DYNAMODB_TABLE, "StreamShard", "add"),
     *((DYNAMODB_MODELS, "DynamoDBBackend", name) for name in DYNAMODB_WRITES),
+    (DYNAMODB_STREAMS_MODELS, "DynamoDBStreamsBackend", "get_records"),
 )
 
 
@@ -124,6 +134,8 @@ def install(targets: HookTargets) -> None:
             (SFN_RETRIER, "", "time"): _WarpTime(),
             (DYNAMODB_TABLE, "StreamShard", "add"): _stream_shard_add,
             **{(DYNAMODB_MODELS, "DynamoDBBackend", name): _serialized(name) for name in DYNAMODB_WRITES},
+            (DYNAMODB_MODELS, "DynamoDBBackend", "transact_write_items"): _transaction_keeping_streams,
+            (DYNAMODB_STREAMS_MODELS, "DynamoDBStreamsBackend", "get_records"): _committed_stream_records,
         }
         for point, replacement in replacements.items():
             owner = _owner(point)
@@ -345,6 +357,38 @@ def _serialized(name: str) -> Callable[..., Any]:
 
     write.__name__ = name
     return write
+
+
+def _transaction_keeping_streams(self: Any, transact_items: Any, *args: Any, **kwargs: Any) -> Any:
+    """moto cancels a transaction by putting back deep copies of its tables, stream included: the
+    shard iterators pollers hold would keep pointing at the old shard (with the cancelled records)
+    while new writes go to the copy's, and the table's stream would look dead from then on. Keep
+    the one shard: drop what the cancelled transaction appended and hang it on the restored table."""
+    names = {str(next(iter(op.values())).get("TableName")) for op in transact_items}
+    with _dynamodb_write_lock:
+        shards = {}
+        for name in names:
+            table = self.tables.get(name)
+            shard = getattr(table, "stream_shard", None)
+            if shard is not None:
+                shards[name] = (table, shard, len(shard.items))
+        try:
+            return _originals[(DYNAMODB_MODELS, "DynamoDBBackend", "transact_write_items")](
+                self, transact_items, *args, **kwargs
+            )
+        except Exception:
+            for name, (table, shard, length) in shards.items():
+                restored = self.tables.get(name)
+                if restored is not None and restored is not table:
+                    del shard.items[length:]
+                    shard.table = restored
+                    restored.stream_shard = shard
+            raise
+
+
+def _committed_stream_records(self: Any, *args: Any, **kwargs: Any) -> Any:
+    with _dynamodb_write_lock:
+        return _originals[(DYNAMODB_STREAMS_MODELS, "DynamoDBStreamsBackend", "get_records")](self, *args, **kwargs)
 
 
 # -- start-up time ------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ class StreamPoller(Worker):
         lambdas: LambdaRegistry,
         clock: WarpClock,
         ttl_marks: TtlMarks,
-        send_to_arn: Callable[[str, Any], None] | None = None,
+        send_to_arn: Callable[[str, Any], object] | None = None,
     ) -> None:
         super().__init__()
         self.name = f"stream-{mapping.logical_id}"

@@ -7,6 +7,7 @@ Runs moto in-process (`mock_aws`): no sockets.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import subprocess
@@ -456,3 +457,69 @@ def test_concurrent_dynamodb_writes_and_transactions_do_not_trip_over_each_other
         thread.join()
     assert errors == []
     assert dynamodb.scan(TableName="t", Select="COUNT")["Count"] == 2 * 60 * 5 + 3 * 250
+
+
+def test_a_stream_reader_never_sees_the_records_of_a_cancelled_transaction(calls: Calls) -> None:
+    # moto appends a transaction's stream records as it goes and, when a later condition fails, puts
+    # back a copy of the table from before; a poller woken by the first append (another thread, as in
+    # the local cloud) read that record, stepped past the restored stream and then missed new writes.
+    import threading
+
+    dynamodb = client("dynamodb")
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    dynamodb.put_item(TableName="t", Item={"pk": {"S": "taken"}})
+    stream = dynamodb.describe_table(TableName="t")["Table"]["LatestStreamArn"]
+    streams = client("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
+    seen: list[list[str]] = []
+
+    def poll() -> None:
+        seen.append([r["dynamodb"]["Keys"]["pk"]["S"] for r in streams.get_records(ShardIterator=iterator)["Records"]])
+
+    readers: list[threading.Thread] = []
+
+    def woken(table: str) -> None:  # what the local cloud's stream poller does when a write wakes it
+        reader = threading.Thread(target=poll)
+        readers.append(reader)
+        reader.start()
+        reader.join(timeout=0.5)  # unhooked, the read completes here, in the middle of the transaction
+
+    calls.stream_writes = []
+    original = moto_hooks._targets
+    assert original is not None
+    moto_hooks._targets = dataclasses.replace(original, on_stream_write=woken)
+    try:
+        with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": "t", "Item": {"pk": {"S": "new"}}}},
+                    {
+                        "Put": {
+                            "TableName": "t",
+                            "Item": {"pk": {"S": "taken"}},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
+    finally:
+        moto_hooks._targets = original
+    for reader in readers:
+        reader.join()
+    assert readers
+    assert seen == [["taken"]] * len(readers)  # the first write only, never the cancelled "new"
+    # ...and the stream goes on: a later write reaches the same reader's iterator.
+    following = streams.get_records(ShardIterator=iterator)["NextShardIterator"]
+    dynamodb.put_item(TableName="t", Item={"pk": {"S": "later"}})
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in streams.get_records(ShardIterator=following)["Records"]] == [
+        "later"
+    ]
