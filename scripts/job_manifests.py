@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ninefold_core.jobs import JOBS, JobSpec
+from ninefold_core.jobs.firing import declared_firing
 
 FUNCTIONS = Path(__file__).resolve().parent.parent / "functions"
 COMMAND = ".venv/bin/python -m scripts.job_manifests"
@@ -44,6 +45,8 @@ def declared() -> dict[str, dict[str, JobSpec[Any]]]:
 
 
 def manifest(jobs: dict[str, JobSpec[Any]]) -> dict[str, Any]:
+    """What the stack reads: sizes for the queue and worker, and for a platform job on a clock its
+    schedule and the firing the Scheduler sends (`ninefold_core.jobs.firing.declared_firing`)."""
     return {
         "jobs": {
             name: {
@@ -53,6 +56,11 @@ def manifest(jobs: dict[str, JobSpec[Any]]) -> dict[str, Any]:
                 "max_delay": spec.retry.max_delay,
                 "concurrency": spec.concurrency,
             }
+            | (
+                {"schedule": spec.schedule, "timezone": spec.timezone, "firing": declared_firing(spec)}
+                if spec.schedule
+                else {}
+            )
             for name, spec in sorted(jobs.items())
         }
     }

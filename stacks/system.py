@@ -26,6 +26,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -427,7 +428,8 @@ class SystemStack(cdk.Stack):
         through the outbox relay, so the stack needs `table_stream=True` and `outbox_relay()`."""
         if self.table.table_stream_arn is None:
             raise ValueError(f"{self.system}: jobs() needs table_stream=True (run changes go out through the stream)")
-        longest, attempts = jobs.queue_policy(jobs.load_manifest(self.system))
+        manifest = jobs.load_manifest(self.system)
+        longest, attempts = jobs.queue_policy(manifest)
         batch = jobs.worker_batch_size(longest)
         worker = self.function(
             worker_id or f"{self.system.capitalize()}JobWorker",
@@ -455,7 +457,47 @@ class SystemStack(cdk.Stack):
         runtime = JobRuntime(worker=worker, queue=queue, longest=longest, batch=batch)
         if commands:
             self._job_commands(runtime)
+        self._job_schedules(runtime, manifest)
         return runtime
+
+    def _job_schedules(self, runtime: JobRuntime, manifest: Mapping[str, Any]) -> None:
+        """One EventBridge Scheduler schedule per platform job declared with `schedule=` (ADR 0014):
+        its firing goes to this system's jobs queue (a run of the platform tenant, minted from the
+        scheduled time), or after the Scheduler's retries to the jobs DLQ."""
+        scheduled = {name: spec for name, spec in manifest["jobs"].items() if spec.get("schedule")}
+        if not scheduled:
+            return
+        role = iam.Role(
+            self,
+            "JobSchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": self.account}}
+            ),
+            description=f"{self.system}: EventBridge Scheduler sends its platform jobs' firings to the jobs queue",
+        )
+        runtime.queue.grant_send_messages(role)
+        runtime.dead_letters.grant_send_messages(role)
+        for name, spec in sorted(scheduled.items()):
+            scheduler.CfnSchedule(
+                self,
+                f"JobSchedule{''.join(part.capitalize() for part in re.split(r'[._]', name))}",
+                schedule_expression=spec["schedule"],
+                schedule_expression_timezone=spec["timezone"],
+                flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+                description=f"{self.system}: the platform job {name}",
+                target=scheduler.CfnSchedule.TargetProperty(
+                    arn=runtime.queue.queue_arn,
+                    role_arn=role.role_arn,
+                    input=spec["firing"],
+                    # The job's retries are the worker's; the Scheduler only retries delivery.
+                    retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                        maximum_retry_attempts=10, maximum_event_age_in_seconds=3600
+                    ),
+                    dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
+                        arn=runtime.dead_letters.queue_arn
+                    ),
+                ),
+            )
 
     def _job_commands(self, runtime: JobRuntime) -> lambda_.Function:
         """Cancel/replay requests for this system's runs (`ninefold_core.jobs.commands`)."""

@@ -7,10 +7,7 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks import routes
@@ -86,49 +83,13 @@ class IdentityStack(SystemStack):
         for route_key, reason in routes.IDENTITY.public.items():
             self.routes(api, [route_key], public_reason=reason)
         self._without_identity_source()
-        self._scheduled_work()
+        self._background_work()
 
-    def _scheduled_work(self) -> None:
-        """Work on a clock: the hourly usage report and the daily purge sweep, which enqueues one
-        `identity.purge_workspace` job per workspace on identity's job runtime (ADR 0014)."""
-        runtime = self.jobs()
-        # Five minutes past: calls stamped at the hour's edge by a skewed clock are in by then.
-        self._scheduled(
-            "IdentityUsageReporter",
-            "usage_reporter",
-            events.Schedule.cron(minute="5"),
-            timeout_seconds=60,
-            description="Reports each workspace's API calls per hour as events (billing usage)",
-        )
-        # Daily: deleted workspaces whose grace window ended lose their data (workspace.purged).
-        sweeper = self._scheduled(
-            "IdentityPurger",
-            "purger",
-            events.Schedule.cron(minute="30", hour="3"),
-            timeout_seconds=60,
-            description="Enqueues a purge job for each deleted workspace whose grace window ended",
-        )
-        runtime.grant_enqueue(sweeper)
-
-    def _scheduled(
-        self, name: str, handler: str, schedule: events.Schedule, *, timeout_seconds: int, description: str
-    ) -> lambda_.Function:
-        """A function of this system run on `schedule` (the rule's name is `<name>Schedule`)."""
-        function = self.function(
-            name,
-            handler_path(self.system, handler),
-            timeout=cdk.Duration.seconds(timeout_seconds),
-            description=description,
-        )
-        self.grant_table_read_write(function)
-        events.Rule(
-            self,
-            f"{name}Schedule",
-            schedule=schedule,
-            targets=[targets.LambdaFunction(function, retry_attempts=2)],
-            description=description,
-        )
-        return function
+    def _background_work(self) -> None:
+        """Identity's jobs on its own job runtime (ADR 0014): the hourly usage report and the daily
+        purge sweep are platform jobs on a clock (`@job(schedule=...)` in functions/identity/jobs/),
+        and the sweep enqueues one `identity.purge_workspace` per workspace due."""
+        self.jobs()
 
     def _without_identity_source(self) -> None:
         """Leave `IdentitySource` out of the template rather than send an empty list."""

@@ -15,8 +15,6 @@ pytestmark = pytest.mark.infra
 AUTHORIZER = "functions.identity.handlers.authorizer.handler"
 API = "functions.identity.handlers.api.handler"
 RELAY = "ninefold_core.events.relay.handler"
-USAGE_REPORTER = "functions.identity.handlers.usage_reporter.handler"
-PURGER = "functions.identity.handlers.purger.handler"
 JOB_WORKER = "functions.identity.handlers.job_worker.handler"
 JOB_COMMANDS = "ninefold_core.jobs.commands.handler"
 
@@ -33,7 +31,7 @@ def test_table_has_gsi1_on_gsi1pk_gsi1sk(identity: Template) -> None:
 
 def test_functions_and_timeouts(identity: Template) -> None:
     functions = functions_by_handler(identity)
-    assert set(functions) == {AUTHORIZER, API, RELAY, USAGE_REPORTER, PURGER, JOB_WORKER, JOB_COMMANDS}
+    assert set(functions) == {AUTHORIZER, API, RELAY, JOB_WORKER, JOB_COMMANDS}
     assert functions[AUTHORIZER]["Properties"]["Timeout"] == 5
     assert functions[API]["Properties"]["Timeout"] == 10
 
@@ -129,16 +127,41 @@ def test_authorizer_reads_its_table_and_may_only_slide_session_rows(identity: Te
     assert "/index/" not in json.dumps([u["Resource"] for u in updates.values()])
 
 
-def test_the_usage_report_runs_hourly_and_the_purge_daily(identity: Template) -> None:
-    functions = {
-        resource["Properties"].get("Handler"): logical_id
-        for logical_id, resource in identity.find_resources("AWS::Lambda::Function").items()
+def test_the_usage_report_runs_hourly_and_the_purge_sweep_daily_as_platform_jobs(identity: Template) -> None:
+    """ADR 0014: a job declared with `schedule=` gets a Scheduler schedule whose firing goes to
+    identity's jobs queue (or, undeliverable, to its DLQ), sent by a role that may do only that."""
+    from stacks.jobs import load_manifest
+
+    queues = identity.find_resources("AWS::SQS::Queue")
+    (queue_id,) = [k for k, q in queues.items() if k.startswith("JobQueue") and "RedrivePolicy" in q["Properties"]]
+    dlq_id = queues[queue_id]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    manifest = load_manifest("identity")["jobs"]
+    schedules = {
+        json.loads(s["Properties"]["Target"]["Input"])["job"]: s["Properties"]
+        for s in identity.find_resources("AWS::Scheduler::Schedule").values()
     }
-    for expression, handler in (("cron(5 * * * ? *)", USAGE_REPORTER), ("cron(30 3 * * ? *)", PURGER)):
-        rules = identity.find_resources("AWS::Events::Rule", {"Properties": {"ScheduleExpression": expression}})
-        (rule,) = rules.values()
-        (target,) = rule["Properties"]["Targets"]
-        assert target["Arn"] == {"Fn::GetAtt": [functions[handler], "Arn"]}
+    assert {job: s["ScheduleExpression"] for job, s in schedules.items()} == {
+        "identity.report_usage": "cron(5 * * * ? *)",
+        "identity.sweep_purges": "cron(30 3 * * ? *)",
+    }
+    role_ids = set()
+    for job, schedule in schedules.items():
+        target = schedule["Target"]
+        assert schedule["ScheduleExpressionTimezone"] == "UTC"
+        assert target["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq_id, "Arn"]}}
+        assert target["Input"] == manifest[job]["firing"]
+        firing = json.loads(target["Input"])
+        assert (firing["tenant_id"], firing["scheduled_time"]) == ("platform", "<aws.scheduler.scheduled-time>")
+        role_ids.add(target["RoleArn"]["Fn::GetAtt"][0])
+    (role_id,) = role_ids
+    statements = [
+        s
+        for p in identity.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert actions(statements) <= {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 
 
 def test_table_grants_name_the_table_and_its_index_not_wildcards(identity: Template) -> None:
@@ -188,7 +211,7 @@ def test_the_relay_may_publish_but_not_touch_the_table_items(identity: Template)
 
 def test_identity_runs_its_purges_on_its_own_job_runtime(identity: Template) -> None:
     """ADR 0014: identity's jobs get identity's own queue, DLQ and worker from its manifest; the
-    daily sweep may only enqueue, the worker consumes and writes identity's table."""
+    worker consumes, writes identity's table, and may enqueue (the sweep's purges, deferrals)."""
     from stacks.jobs import RECEIVE_SLACK, load_manifest, queue_policy, worker_batch_size, worker_timeout
 
     longest, attempts = queue_policy(load_manifest("identity"))
@@ -207,10 +230,9 @@ def test_identity_runs_its_purges_on_its_own_job_runtime(identity: Template) -> 
     (worker_id,) = [k for k, r in lambdas.items() if r["Properties"]["Handler"] == JOB_WORKER]
     assert mapping["FunctionName"] == {"Ref": worker_id}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    sweeper = actions(policy_of(identity, functions[PURGER]))
-    assert "sqs:SendMessage" in sweeper
-    assert not {"sqs:ReceiveMessage", "sqs:DeleteMessage"} & sweeper
-    assert functions[PURGER]["Properties"]["Environment"]["Variables"]["JOB_QUEUE_URL"] == {"Ref": queue_id}
+    granted = actions(policy_of(identity, functions[JOB_WORKER]))
+    assert {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"} <= granted
+    assert worker["Environment"]["Variables"]["JOB_QUEUE_URL"] == {"Ref": queue_id}
     alarms = identity.find_resources("AWS::CloudWatch::Alarm")
     assert any("runbooks/jobs.md" in a["Properties"].get("AlarmDescription", "") for a in alarms.values())
 

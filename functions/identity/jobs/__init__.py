@@ -4,6 +4,6 @@ sizes identity's jobs queue and worker (`SystemStack.jobs()`)."""
 
 from __future__ import annotations
 
-from functions.identity.jobs import purge
+from functions.identity.jobs import purge, usage
 
-__all__ = ["purge"]
+__all__ = ["purge", "usage"]

@@ -21,4 +21,4 @@ def handler(event: dict[str, Any], context: Any, config: WorkflowsConfig) -> dic
     def allowed(message: JobMessage, ctx: TenantContext) -> bool:
         return schedules.firing_allowed(message, ScheduleStore(config.table_name, ctx))
 
-    return process_batch(event, context, config, jobs=declared_jobs.own(), parse=schedules.job_message, allowed=allowed)
+    return process_batch(event, context, config, jobs=declared_jobs.own(), allowed=allowed)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import json
 import re
 import time
 import uuid
@@ -32,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from functions.workflows.dal.schedules import ScheduleStore
 from functions.workflows.models.schedules import Schedule, ScheduleCreate, SchedulePage, ScheduleUpdate
@@ -41,7 +40,8 @@ from ninefold_core.dynamo import ConditionFailed
 from ninefold_core.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from ninefold_core.events import new_envelope
 from ninefold_core.events.schemas.workflows import ScheduleCreated, ScheduleDeleted, ScheduleUpdated
-from ninefold_core.jobs import JobMessage, JobSpec
+from ninefold_core.jobs import DECLARED_SCHEDULE_PREFIX, JobMessage, JobSpec
+from ninefold_core.jobs.firing import SCHEDULED_TIME, Firing
 from ninefold_core.observability import logger
 from ninefold_core.tenant import TenantContext
 
@@ -50,7 +50,6 @@ NEXT_RUNS: Final = 3
 # EventBridge Scheduler: a target's Input is at most 8192 characters; a schedule name 1-64 of [0-9a-zA-Z-_.].
 MAX_INPUT_CHARS: Final = 8192
 _NAME_OK = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
-SCHEDULED_TIME: Final = "<aws.scheduler.scheduled-time>"
 SCHEDULE_ID_PATTERN: Final = r"^sch_[0-9a-f]{24}$"
 
 
@@ -121,19 +120,6 @@ def _spec(jobs: Mapping[str, JobSpec[Any]], name: str) -> JobSpec[Any]:
 # --- the firing message ------------------------------------------------------------------------
 
 
-class Firing(BaseModel):
-    """The body the Scheduler sends to the jobs queue: a JobMessage without run id and time."""
-
-    model_config = ConfigDict(frozen=True)
-
-    job: str
-    tenant_id: str
-    payload: dict[str, Any]
-    schedule_id: str
-    scheduled_time: str = Field(min_length=1)
-    enqueued_by: str
-
-
 def firing_input(row: Mapping[str, Any], tenant_id: str) -> str:
     body = Firing(
         job=row["job"],
@@ -148,47 +134,11 @@ def firing_input(row: Mapping[str, Any], tenant_id: str) -> str:
     return body
 
 
-def firing_run_id(tenant_id: str, schedule_id: str, scheduled_time: str) -> str:
-    """One run id per firing: the same for every delivery of it, different for every firing."""
-    digest = hashlib.sha256(f"{tenant_id}|{schedule_id}|{scheduled_time}".encode()).hexdigest()
-    return f"run_{digest[:32]}"
-
-
-def _epoch(text: str) -> float:
-    when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if when.tzinfo is None:
-        raise ValueError(f"scheduled time without a time zone: {text!r}")
-    return when.timestamp()
-
-
-def job_message(body: str) -> JobMessage:
-    """The worker's view of an SQS body: a JobMessage, or a schedule's firing made into one (its
-    run id minted from the schedule and the scheduled time). Raises ValueError for anything else."""
-    try:
-        raw = json.loads(body)
-    except ValueError:
-        raw = None
-    if isinstance(raw, dict) and raw.get("schedule_id") and not raw.get("run_id"):
-        firing = Firing.model_validate(raw)
-        at = _epoch(firing.scheduled_time)  # an unsubstituted placeholder fails here
-        return JobMessage(
-            run_id=firing_run_id(firing.tenant_id, firing.schedule_id, firing.scheduled_time),
-            job=firing.job,
-            tenant_id=firing.tenant_id,
-            payload=firing.payload,
-            enqueued_by=firing.enqueued_by,
-            enqueued_at=at,
-            schedule_id=firing.schedule_id,
-            scheduled_time=firing.scheduled_time,
-        )
-    return JobMessage.model_validate_json(body)
-
-
 def firing_allowed(message: JobMessage, store: ScheduleStore) -> bool:
     """A firing runs only while its schedule row exists, is `active` and enabled (a deleted,
     disabled, half-created or half-deleted schedule's late firings are dropped)."""
-    if not message.schedule_id:
-        return True
+    if not message.schedule_id or message.schedule_id.startswith(DECLARED_SCHEDULE_PREFIX):
+        return True  # not a workspace's schedule (a platform job's own is in the template)
     row = store.get(message.schedule_id)
     allowed = row is not None and row.get("status") == "active" and bool(row.get("enabled"))
     if not allowed:

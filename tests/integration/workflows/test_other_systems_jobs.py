@@ -1,10 +1,10 @@
 """Other systems run their background work on the job runtime (ADR 0014), in the local cloud:
 
-identity's daily sweep (an EventBridge rule; invoked here with the time it would fire at) finds a
-workspace whose deletion grace window ended and enqueues `identity.purge_workspace` on identity's
-own jobs queue; identity's job worker runs it against identity's table; the run's writes reach
-the bus as `job_run.changed` through identity's stream relay, and workflows' read model keeps
-the run, marked as identity's."""
+identity's daily sweep (a platform job on identity's clock; its firing is sent here as the
+Scheduler would send it on the day, instead of warping 30 days) finds a workspace whose deletion
+grace window ended and enqueues `identity.purge_workspace` on identity's own jobs queue; identity's
+job worker runs both against identity's table; the runs' writes reach the bus as `job_run.changed`
+through identity's stream relay, and workflows' read model keeps them, marked as identity's."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from ninefold_core.dynamo import deserialize
+from ninefold_core.jobs.firing import SCHEDULED_TIME
 from tests.support.cloud import Api, requires_system
 
 pytestmark = [requires_system("identity"), requires_system("workflows")]
@@ -24,6 +25,19 @@ def scan(cloud: Any, table_key: str) -> list[dict[str, Any]]:
     table = cloud.resource(table_key).name
     pages = cloud.client("dynamodb").get_paginator("scan").paginate(TableName=table)
     return [deserialize(item) for page in pages for item in page["Items"]]
+
+
+def fire_sweep(cloud: Any, at: dt.datetime) -> None:
+    """The firing the Scheduler sends for identity's declared sweep (the template's target input)."""
+    schedules = cloud.client("scheduler")
+    for summary in schedules.list_schedules()["Schedules"]:
+        schedule = schedules.get_schedule(Name=summary["Name"], GroupName=summary.get("GroupName", "default"))
+        if '"identity.sweep_purges"' in schedule["Target"]["Input"]:
+            body = schedule["Target"]["Input"].replace(SCHEDULED_TIME, at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            queue = cloud.resource("Ninefold-Identity/JobQueue")
+            cloud.client("sqs").send_message(QueueUrl=queue.url, MessageBody=body)
+            return
+    raise AssertionError("identity's sweep has no schedule in the template")
 
 
 def test_identity_purges_a_deleted_workspace_on_its_own_job_runtime_and_workflows_lists_the_run(
@@ -40,10 +54,9 @@ def test_identity_purges_a_deleted_workspace_on_its_own_job_runtime_and_workflow
     assert deleted.status == 200, deleted.text
     api = Api(cloud.url, deleted.json["token"])  # the session moved to the other workspace
 
-    # The sweep runs at 03:30 after the grace window; it enqueues, identity's worker purges.
+    # The sweep fires at 03:30 after the grace window; it enqueues, identity's worker purges.
     after = dt.datetime.fromisoformat(deleted.json["purge_at"]) + dt.timedelta(days=1)
-    swept = cloud.invoke("Ninefold-Identity/IdentityPurger", {"source": "aws.events", "time": after.isoformat()})
-    assert swept == {"enqueued": 1}, swept
+    fire_sweep(cloud, after)
     cloud.settle(timeout=60)
 
     listed = api.get("/api/v1/workspaces").json["items"]
@@ -62,7 +75,10 @@ def test_identity_purges_a_deleted_workspace_on_its_own_job_runtime_and_workflow
         run["revision"],
         doomed,
     )
-    # Sweeping again (a retried invocation) starts no second run: one idempotency key per deletion.
-    assert cloud.invoke("Ninefold-Identity/IdentityPurger", {"source": "aws.events", "time": after.isoformat()}) == {
-        "enqueued": 0
-    }
+    (sweep,) = [r for r in identity_runs if r["job"] == "identity.sweep_purges"]
+    assert (sweep["tenant_id"], sweep["status"], sweep["result"]) == ("platform", "succeeded", {"enqueued": 1})
+    # The same firing delivered again is the same run: nothing runs twice.
+    fire_sweep(cloud, after)
+    cloud.settle(timeout=60)
+    again = [i for i in scan(cloud, "Ninefold-Identity/Table") if i.get("kind") == "job_run"]
+    assert sorted(r["run_id"] for r in again) == sorted(r["run_id"] for r in identity_runs)

@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 
+from functions.identity import jobs as _declared  # noqa: F401  (registers identity's jobs)
 from functions.identity.dal.store import IdentityDb, workspaces_of
-from functions.identity.handlers import job_worker, purger
+from functions.identity.handlers import job_worker
 from functions.identity.logic import purge
 from functions.identity.seed import SeededUser
 from ninefold_core import aws
+from ninefold_core.jobs import JOBS, PLATFORM_TENANT
 from ninefold_core.jobs import worker as core_worker
-from ninefold_core.jobs.store import RunStore
-from ninefold_core.tenant import TenantContext
+from ninefold_core.jobs.firing import SCHEDULED_TIME, declared_firing
 from tests.unit.identity.conftest import events, scan
 from tests.unit.identity.test_workspaces_members import Caller, join_new
 
@@ -34,11 +35,18 @@ def job_queue(identity_env: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
-def deliver_all(url: str, lambda_context: Any) -> dict[str, Any]:
+def pending(url: str) -> int:
+    attributes = aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def deliver_all(url: str, lambda_context: Any, *, allow_empty: bool = False) -> dict[str, Any]:
     """Receive what is on the queue and hand it to identity's job worker as one SQS batch."""
-    messages = aws.client("sqs").receive_message(
-        QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], VisibilityTimeout=30
-    ).get("Messages", [])
+    messages = (
+        aws.client("sqs")
+        .receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], VisibilityTimeout=30)
+        .get("Messages", [])
+    )
     records = [
         {
             "messageId": m["MessageId"],
@@ -53,6 +61,9 @@ def deliver_all(url: str, lambda_context: Any) -> dict[str, Any]:
         }
         for m in messages
     ]
+    if not records:
+        assert allow_empty, "nothing to deliver"
+        return {"batchItemFailures": []}
     result: dict[str, Any] = job_worker.handler({"Records": records}, lambda_context)
     return result
 
@@ -104,7 +115,17 @@ def test_a_restored_workspace_is_not_purged(identity_env: str, owner: SeededUser
     assert any(i["sk"] == "workspace" for i in tenant_rows(identity_env, owner.tenant_id))
 
 
-def test_a_purge_cut_short_is_retried_by_identity_s_job_worker_and_finished(
+def fire(url: str, job: str, at: dt.datetime) -> None:
+    """What the Scheduler sends for a platform job's schedule (the stack's target input)."""
+    body = declared_firing(JOBS[job]).replace(SCHEDULED_TIME, at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    aws.client("sqs").send_message(QueueUrl=url, MessageBody=body)
+
+
+def runs_of(table: str, job: str) -> list[dict[str, Any]]:
+    return [i for i in scan(table) if i.get("kind") == "job_run" and i["job"] == job]
+
+
+def test_the_daily_sweep_and_a_purge_cut_short_run_on_identity_s_job_worker_and_finish(
     identity_env: str, owner: SeededUser, lambda_context: Any, monkeypatch: Any, job_queue: str
 ) -> None:
     acme = Caller(owner.token, lambda_context)
@@ -116,27 +137,32 @@ def test_a_purge_cut_short_is_retried_by_identity_s_job_worker_and_finished(
         store.repo.delete(("MEMBERS",), "member#usr_owner")
         raise RuntimeError("the function timed out")
 
-    # The daily sweep enqueues the purge; sweeping again (a retried invocation) starts no second run.
-    event = {"source": "aws.events", "detail-type": "Scheduled Event", "time": after(body).isoformat(), "detail": {}}
-    assert purger.handler(event, lambda_context) == {"enqueued": 1}
-    assert purger.handler(event, lambda_context) == {"enqueued": 1}
-
-    # The backoff is over at once: the failed message is visible again straight away.
+    # The backoff is over at once: a failed message is visible again straight away.
     backoff = core_worker._change_visibility
     monkeypatch.setattr(core_worker, "_change_visibility", lambda config, handle, seconds: backoff(config, handle, 0))
     monkeypatch.setattr(purge, "_purge", crash)
-    first = deliver_all(job_queue, lambda_context)
-    # One message ran attempt 1 and failed; the other sweep's message waits (one purge at a time).
-    assert len(first["batchItemFailures"]) == 1
-    assert tenant_rows(identity_env, owner.tenant_id)  # half done
-    (run,) = [i for i in scan(identity_env) if i.get("kind") == "job_run"]
-    store = RunStore(identity_env, TenantContext.system(owner.tenant_id, "identity"))
-    assert store.get(str(run["run_id"]))["status"] == "queued"
 
+    # The schedule fires the sweep (a platform run); the sweep enqueues the workspace's purge.
+    fire(job_queue, "identity.sweep_purges", after(body))
+    fire(job_queue, "identity.sweep_purges", after(body))  # the same firing delivered twice: one run
+    assert deliver_all(job_queue, lambda_context) == {"batchItemFailures": []}
+    (sweep,) = runs_of(identity_env, "identity.sweep_purges")
+    assert (sweep["tenant_id"], sweep["status"], sweep["result"]) == (PLATFORM_TENANT, "succeeded", {"enqueued": 1})
+
+    first = deliver_all(job_queue, lambda_context)
+    assert len(first["batchItemFailures"]) == 1  # the purge's attempt 1 failed: it will be retried
+    assert tenant_rows(identity_env, owner.tenant_id)  # half done
+    (run,) = runs_of(identity_env, "identity.purge_workspace")
+    assert (run["tenant_id"], run["status"]) == (owner.tenant_id, "queued")
+
+    # The next day's sweep finds the workspace still due: its purge folds into the same run.
     monkeypatch.setattr(purge, "_purge", original)
-    deliver_all(job_queue, lambda_context)
-    finished = store.get(str(run["run_id"]))
-    assert finished is not None
+    fire(job_queue, "identity.sweep_purges", after(body, days=1))
+    for _ in range(3):  # the purge's attempt 2 and the second sweep, then whatever that enqueued
+        if not deliver_all(job_queue, lambda_context, allow_empty=True)["batchItemFailures"] and not pending(job_queue):
+            break
+    assert len(runs_of(identity_env, "identity.sweep_purges")) == 2
+    (finished,) = runs_of(identity_env, "identity.purge_workspace")
     assert (finished["status"], finished["attempts"], finished["result"]["purged"]) == ("succeeded", 2, True)
     # What is left of the workspace in identity's table is the job runtime's own bookkeeping.
     assert {i["sk"] for i in tenant_rows(identity_env, owner.tenant_id)} <= {"run", "idem", "slots"}

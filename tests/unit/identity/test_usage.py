@@ -6,9 +6,11 @@ import datetime as dt
 from typing import Any
 
 from functions.identity.dal.store import IdentityDb
-from functions.identity.handlers import usage_reporter
+from functions.identity.jobs.usage import report_usage
 from functions.identity.logic import usage
 from functions.identity.seed import SeededUser, seed_user
+from ninefold_core.jobs import PLATFORM_TENANT, NoPayload, RunInfo
+from ninefold_core.tenant import TenantContext
 from tests.unit.identity.conftest import authorize, events
 
 NINE = dt.datetime(2026, 12, 2, 9, 15, tzinfo=dt.UTC)
@@ -67,10 +69,14 @@ def test_a_failed_count_never_fails_the_request(db: IdentityDb, monkeypatch: Any
     usage.count_api_call(db, "ws_aaaaaaaaaaaa", now=NINE)  # no exception
 
 
-def test_the_reporter_reads_the_hour_from_the_scheduled_event(db: IdentityDb, lambda_context: Any) -> None:
+def test_the_report_job_reads_the_hour_from_its_firing_not_the_clock(db: IdentityDb) -> None:
     usage.count_api_call(db, "ws_aaaaaaaaaaaa", now=NINE)
-    event = {"detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-12-02T10:05:00Z", "detail": {}}
-    assert usage_reporter.handler(event, lambda_context) == {"reports": 1, "calls": 1}
+    system = TenantContext.system(PLATFORM_TENANT, "identity")
+    late = RunInfo(
+        run_id="run_1", attempt=2, ctx=system, table_name=db.table_name, scheduled_time="2026-12-02T10:05:00Z"
+    )
+    assert report_usage.fn(NoPayload(), late) == {"reports": 1, "calls": 1}
+    assert report_usage.schedule == "cron(5 * * * ? *)"
 
 
 def test_counters_spread_over_shards() -> None:

@@ -101,3 +101,33 @@ def test_each_system_s_manifest_the_stack_reads_matches_its_declarations() -> No
     for path, text in manifests.items():
         assert path.exists(), f"regenerate: {COMMAND}"
         assert json.loads(path.read_text()) == json.loads(text), f"regenerate: {COMMAND}"
+
+
+def test_a_platform_job_on_a_clock_is_checked_when_declared() -> None:
+    from ninefold_core.jobs import NoPayload
+    from ninefold_core.jobs.firing import SCHEDULED_TIME, declared_firing, job_message
+
+    def tick(payload: NoPayload, run: RunInfo) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="cron"):
+        job(name="tests.bad_clock", payload=NoPayload, schedule="cron(61 * * * ? *)")(tick)
+    with pytest.raises(ValueError, match="zone"):
+        job(name="tests.bad_zone", payload=NoPayload, schedule="rate(1 hour)", timezone="Mars/Olympus")(tick)
+    with pytest.raises(ValueError, match="must accept"):
+        job(name="tests.needs_input", payload=Ping, schedule="rate(1 hour)")(tick)  # type: ignore[arg-type]
+
+    spec = job(name="tests.clock", payload=NoPayload, schedule="rate(1 hour)", timezone="Europe/Paris")(tick)
+    try:
+        body = declared_firing(spec)
+        assert SCHEDULED_TIME in body
+        first = job_message(body.replace(SCHEDULED_TIME, "2026-12-02T10:00:00Z"))
+        again = job_message(body.replace(SCHEDULED_TIME, "2026-12-02T10:00:00Z"))
+        later = job_message(body.replace(SCHEDULED_TIME, "2026-12-02T11:00:00Z"))
+        assert (first.tenant_id, first.schedule_id, first.payload) == ("platform", "declared.tests.clock", {})
+        assert first.run_id == again.run_id != later.run_id  # one run per firing, however often delivered
+        run = RunInfo(run_id="r", attempt=1, ctx=CTX, scheduled_time=first.scheduled_time)
+        assert run.scheduled_at().isoformat() == "2026-12-02T10:00:00+00:00"
+    finally:
+        for name in ("tests.clock", "tests.bad_clock", "tests.bad_zone", "tests.needs_input"):
+            JOBS.pop(name, None)

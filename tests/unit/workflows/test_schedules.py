@@ -18,6 +18,7 @@ from ninefold_core import aws
 from ninefold_core import schedule_expressions as expressions
 from ninefold_core.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from ninefold_core.jobs import JOBS, JobMessage, build_message
+from ninefold_core.jobs import firing as firings
 from ninefold_core.tenant import TenantContext
 
 A = TenantContext(tenant_id="ws_aaaaaaaaaaaaaaaaaaaa", user_id="usr_alice", permissions=frozenset({"*"}))
@@ -199,29 +200,29 @@ def firing(scheduled_time: str = "2026-12-03T08:00:00Z", **changes: Any) -> str:
 
 
 def test_a_firing_becomes_a_job_message_with_a_run_id_per_firing() -> None:
-    first = schedules.job_message(firing())
-    again = schedules.job_message(firing())
-    later = schedules.job_message(firing("2026-12-04T08:00:00Z"))
+    first = firings.job_message(firing())
+    again = firings.job_message(firing())
+    later = firings.job_message(firing("2026-12-04T08:00:00Z"))
     assert first.run_id == again.run_id  # a redelivered firing is the same run
     assert first.run_id != later.run_id  # the next firing is another run
     assert first.run_id.startswith("run_")
     assert len(first.run_id) == 36
     assert first.enqueued_at == utc(2026, 12, 3, 8, 0).timestamp()
     assert (first.schedule_id, first.tenant_id, first.job) == ("sch_" + "1" * 24, A.tenant_id, "workflows.echo")
-    other_tenant = schedules.job_message(firing(tenant_id=B.tenant_id))
+    other_tenant = firings.job_message(firing(tenant_id=B.tenant_id))
     assert other_tenant.run_id != first.run_id
 
 
 def test_a_firing_whose_time_was_not_substituted_is_refused() -> None:
     with pytest.raises(ValueError, match="Invalid isoformat"):
-        schedules.job_message(firing(schedules.SCHEDULED_TIME))
+        firings.job_message(firing(firings.SCHEDULED_TIME))
 
 
 def test_an_ordinary_job_message_passes_through() -> None:
     message = build_message("workflows.echo", {"message": "hi"}, A)
-    assert schedules.job_message(message.model_dump_json()) == message
+    assert firings.job_message(message.model_dump_json()) == message
     with pytest.raises(ValueError, match="Invalid JSON"):
-        schedules.job_message("not json")
+        firings.job_message("not json")
 
 
 def test_the_scheduler_input_is_a_firing_with_the_scheduled_time_placeholder() -> None:
@@ -329,7 +330,7 @@ def test_a_scheduler_refusal_leaves_no_row(table: str, scheduler: schedules.Sche
 def test_disabling_updates_both_and_stops_firings(table: str, scheduler: schedules.Scheduler) -> None:
     created = create(table, scheduler, rate="1 hour")
     store = ScheduleStore(table, A)
-    firing_message = schedules.job_message(
+    firing_message = firings.job_message(
         json.dumps(
             {
                 **json.loads(remote(scheduler, A, created.schedule_id)["Target"]["Input"]),

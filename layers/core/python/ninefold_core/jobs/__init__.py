@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Final, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,6 +46,11 @@ MAX_DELAY_SECONDS: Final = 900
 MAX_VISIBILITY_SECONDS: Final = 12 * 3600
 # A run in one of these states never runs again (a replay moves a failed run back to queued).
 TERMINAL: Final = frozenset({"succeeded", "failed", "cancelled"})
+# The runs of platform jobs (declared with a `schedule`) belong to this pseudo-tenant: no workspace
+# has its id (workspace ids are `ws_...`), so none can see them; operators do, among failed runs.
+PLATFORM_TENANT: Final = "platform"
+# The schedule id of a declared platform schedule: `declared.<job>` (a workspace's are `sch_...`).
+DECLARED_SCHEDULE_PREFIX: Final = "declared."
 # Per tenant and job, unless the declaration says otherwise (ADR 0013).
 DEFAULT_CONCURRENCY: Final = 5
 
@@ -85,6 +91,12 @@ class RetryPolicy:
         return attempt < self.max_attempts
 
 
+class NoPayload(BaseModel):
+    """The payload of a job that takes none (a platform job on a clock: `@job(schedule=...)`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 @dataclass(frozen=True)
 class RunInfo:
     """What a job function learns about the run it executes."""
@@ -94,6 +106,15 @@ class RunInfo:
     ctx: TenantContext
     # The owning system's table (where the runtime keeps the run): the job's own data lives there too.
     table_name: str = ""
+    # A schedule's firing: the time it was scheduled for (ISO 8601), e.g. the hour a report covers.
+    scheduled_time: str | None = None
+
+    def scheduled_at(self) -> datetime:
+        """When this firing was scheduled for, so a late or retried run does the same work; the
+        worker's clock for a run no schedule started."""
+        if self.scheduled_time:
+            return datetime.fromisoformat(self.scheduled_time.replace("Z", "+00:00"))
+        return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -107,6 +128,10 @@ class JobSpec(Generic[PayloadT]):
     description: str = ""
     # Runs of this job one tenant may have in flight at once (the worker's lease slots, ADR 0013).
     concurrency: int = DEFAULT_CONCURRENCY
+    # A platform job on a clock (ADR 0014): `cron(...)`/`rate(...)` read in `timezone`; its runs
+    # belong to PLATFORM_TENANT and the stack makes one Scheduler schedule for it.
+    schedule: str | None = None
+    timezone: str = "UTC"
 
 
 JOBS: dict[str, JobSpec[Any]] = {}
@@ -126,15 +151,32 @@ def job(
     queue: str = DEFAULT_QUEUE,
     description: str = "",
     concurrency: int = DEFAULT_CONCURRENCY,
+    schedule: str | None = None,
+    timezone: str = "UTC",
 ) -> Callable[[Callable[[PayloadT, RunInfo], Any]], JobSpec[PayloadT]]:
     """Declare a job and register it in `JOBS`. Names are `<system>.<verb>`, unique platform-wide.
 
     `concurrency`: how many runs of this job ONE tenant may have in flight at once; the worker
-    defers a tenant's further messages (without counting an attempt) until a slot frees."""
+    defers a tenant's further messages (without counting an attempt) until a slot frees.
+    `schedule`: makes it a platform job on a clock (`cron(...)` or `rate(...)`, read in
+    `timezone`): the system's stack creates the schedule, each firing is a run of PLATFORM_TENANT
+    with an empty payload and `RunInfo.scheduled_time`, retried and dead-lettered like any run."""
     if not 1 <= timeout <= 900:
         raise ValueError("timeout must be 1..900 seconds (a Lambda invocation's limit)")
     if not 1 <= concurrency <= 1000:
         raise ValueError("concurrency must be 1..1000 runs per tenant")
+    if schedule is not None:
+        from ninefold_core import schedule_expressions
+
+        try:
+            schedule_expressions.parse(schedule)
+            schedule_expressions.zone(timezone)
+        except schedule_expressions.ScheduleExpressionError as exc:
+            raise ValueError(f"job {name!r}: {exc}") from None
+        try:
+            payload.model_validate({})
+        except ValueError:
+            raise ValueError(f"job {name!r} runs on a schedule, so its payload must accept {{}}") from None
 
     def register(fn: Callable[[PayloadT, RunInfo], Any]) -> JobSpec[PayloadT]:
         existing = JOBS.get(name)
@@ -149,6 +191,8 @@ def job(
             queue=queue,
             description=description or (fn.__doc__ or "").strip(),
             concurrency=concurrency,
+            schedule=schedule,
+            timezone=timezone,
         )
         JOBS[name] = spec
         return spec

@@ -133,7 +133,14 @@ def execute(
         return DONE  # cancelled meanwhile, or a concurrent delivery took it
     try:
         result = spec.fn(
-            payload, RunInfo(run_id=message.run_id, attempt=attempt, ctx=ctx, table_name=store.repo.table_name)
+            payload,
+            RunInfo(
+                run_id=message.run_id,
+                attempt=attempt,
+                ctx=ctx,
+                table_name=store.repo.table_name,
+                scheduled_time=message.scheduled_time,
+            ),
         )
     except Exception as exc:  # a job's failure is data, not a crash of the worker
         error = _error(exc)

@@ -28,6 +28,7 @@ from pydantic import Field
 from ninefold_core import aws
 from ninefold_core.config import BaseConfig
 from ninefold_core.jobs import ENV_JOB_QUEUE_URL, MAX_VISIBILITY_SECONDS, JobMessage, JobSpec, execution, slots
+from ninefold_core.jobs.firing import job_message
 from ninefold_core.jobs.store import RunStore
 from ninefold_core.observability import logger, metrics
 from ninefold_core.tenant import TenantContext
@@ -53,23 +54,18 @@ class RetryLater(Exception):
     """Reported as a batch item failure; the message comes back after its visibility timeout."""
 
 
-def parse_message(body: str) -> JobMessage:
-    """A JobMessage from an SQS body; raises ValueError (pydantic's ValidationError is one)."""
-    return JobMessage.model_validate_json(body)
-
-
 def process_batch(
     event: dict[str, Any],
     context: Any,
     config: JobsConfig,
     *,
     jobs: Mapping[str, JobSpec[Any]],
-    parse: Callable[[str], JobMessage] = parse_message,
+    parse: Callable[[str], JobMessage] = job_message,
     allowed: Callable[[JobMessage, TenantContext], bool] | None = None,
 ) -> dict[str, Any]:
     """Run one SQS batch of job messages; the partial batch response.
 
-    `parse`: the system's view of a body (workflows turns a schedule's firing into a message).
+    `parse`: the view of a body (by default a JobMessage, or a schedule's firing made into one).
     `allowed`: a last check before the attempt (workflows drops the firings of a disabled schedule)."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
