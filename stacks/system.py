@@ -400,23 +400,34 @@ class SystemStack(cdk.Stack):
                 report_batch_item_failures=True,
             )
         )
-        alarm = cloudwatch.Alarm(
-            self,
+        self.alarm(
             f"{id}DeadLettersAlarm",
-            metric=dead_letters.metric_approximate_number_of_messages_visible(
+            dead_letters.metric_approximate_number_of_messages_visible(
                 period=cdk.Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM
             ),
             threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=(
+            description=(
                 f"{self.system}/{id}: messages failed {max_receive_count} times and wait in the "
                 f"dead-letter queue. Runbook: {RUNBOOK_DEAD_LETTERS}"
             ),
         )
-        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.platform.alarms_topic))
         return queue
+
+    def alarm(self, id: str, metric: cloudwatch.IMetric, *, threshold: float, description: str) -> cloudwatch.Alarm:
+        """An alarm that pages (the platform's alarms topic) when `metric` goes above `threshold`
+        for one period; no data is fine. `description` names the runbook."""
+        alarm = cloudwatch.Alarm(
+            self,
+            id,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.platform.alarms_topic))
+        return alarm
 
     def jobs(self, *, worker_id: str | None = None, handler: str = "job_worker", commands: bool = True) -> JobRuntime:
         """This system's job runtime, derived from its declared jobs (stacks/jobs.py, ADR 0014):
@@ -541,21 +552,15 @@ class SystemStack(cdk.Stack):
             label="Job failure rate (%)",
             period=cdk.Duration.minutes(15),
         )
-        alarm = cloudwatch.Alarm(
-            self,
+        return self.alarm(
             "JobFailureRateAlarm",
-            metric=rate,
+            rate,
             threshold=jobs.FAILURE_RATE_PERCENT,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=(
+            description=(
                 f"{self.system}: more than {jobs.FAILURE_RATE_PERCENT}% of the job runs that ended in 15 minutes "
                 f"failed every attempt (at least {jobs.FAILURE_RATE_MIN_RUNS} runs). Runbook: {jobs.RUNBOOK_JOBS}"
             ),
         )
-        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.platform.alarms_topic))
-        return alarm
 
     def outbox_relay(self) -> lambda_.Function:
         """Forward this system's outbox rows from its table stream to the bus (ADR 0006).
@@ -613,21 +618,16 @@ class SystemStack(cdk.Stack):
                 ],
             )
         )
-        alarm = cloudwatch.Alarm(
-            self,
+        self.alarm(
             "OutboxRelayFailuresAlarm",
-            metric=failures.metric_approximate_number_of_messages_visible(
+            failures.metric_approximate_number_of_messages_visible(
                 period=cdk.Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM
             ),
             threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=(
+            description=(
                 f"{self.system}: outbox rows could not be relayed to the bus after retries. Runbook: {RUNBOOK_OUTBOX}"
             ),
         )
-        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.platform.alarms_topic))
         return relay
 
     def subscribe(
