@@ -1,8 +1,8 @@
 """Purging deleted workspaces once their grace window has passed.
 
 Deleting a workspace (`workspaces.delete`) marks it deleted and files it under the day its grace
-window ends: `P#purge#<YYYY-MM-DD>` / `ws#<tenant_id>`; restoring removes that entry. A daily
-scheduled function (`handlers/purger.py`) looks at the last `LOOKBACK_DAYS` days and enqueues one
+window ends: `P#purge#<YYYY-MM-DD>` / `ws#<tenant_id>`; restoring removes that entry. The daily
+platform job `identity.sweep_purges` looks at the last `LOOKBACK_DAYS` days and enqueues one
 `identity.purge_workspace` job per entry whose `purge_at` has passed (`jobs/purge.py`; one
 idempotency key per deletion, so two sweeps make one run). The job, run by identity's job worker
 with retries and a dead-letter queue, deletes everything identity holds for a workspace that is
