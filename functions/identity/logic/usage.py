@@ -7,12 +7,12 @@ every tenant's writes on one partition. Counting is best effort by design: a fai
 and the request still goes through (an outage of the counter never becomes an outage of the API);
 the error is in the tenant's favour.
 
-Reporting: the hourly platform job `identity.report_usage` (`jobs/usage.py`) emits `usage.api_calls_recorded` for each counter of
-the last `LOOKBACK_HOURS` finished hours whose count moved since it was last reported, with the
-*delta* and the running total. The counter remembers `reported` with a conditional write in the
-same transaction as the event's outbox row, so a re-run (at-least-once schedules, retries) never
-reports the same calls twice, and calls that arrive late (clock skew at the hour's edge) are
-reported by the next run. Billing sums the deltas.
+Reporting: the hourly platform job `identity.report_usage` (`jobs/usage.py`) emits
+`usage.api_calls_recorded` for each counter of the last `LOOKBACK_HOURS` finished hours whose count
+moved since it was last reported, with the *delta* and the running total. The counter remembers
+`reported` with a conditional write in the same transaction as the event's outbox row, so a re-run
+(at-least-once schedules, retries) never reports the same calls twice, and calls that arrive late
+(clock skew at the hour's edge) are reported by the next run. Billing sums the deltas.
 """
 
 from __future__ import annotations
