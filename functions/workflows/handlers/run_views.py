@@ -22,4 +22,5 @@ def handler(event: dict[str, Any], context: Any, config: RunViewsConfig) -> dict
         if not RunViews(config.table_name, ctx).apply(run):
             logger.info("older or duplicate run snapshot ignored", extra={"run_id": run.get("run_id")})
 
-    return consume_events(event, context, config, project, consumer="run-views")
+    # The revision-guarded write is idempotent by itself: no idempotency records needed.
+    return consume_events(event, context, config, project, consumer="run-views", idempotent=False)

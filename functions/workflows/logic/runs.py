@@ -22,7 +22,7 @@ from ninefold_core.errors import Conflict, InvalidInput, NotFound, ServiceUnavai
 from ninefold_core.events import EventData, new_envelope
 from ninefold_core.events.outbox import outbox_op
 from ninefold_core.events.schemas.workflows import JobRunCancelRequested, JobRunReplayRequested
-from ninefold_core.jobs import JobMessage, JobSpec, build_message, control
+from ninefold_core.jobs import WAITING, JobMessage, JobSpec, build_message, control
 from ninefold_core.jobs.execution import new_run
 from ninefold_core.jobs.store import RunStore
 from ninefold_core.observability import logger
@@ -90,10 +90,10 @@ def replay(
 
 
 def request_cancel(run: Run, store: RunStore, ctx: TenantContext) -> Run:
-    """Another system's queued run: ask its owner to cancel it (`job_run.cancel_requested`, ADR
+    """Another system's waiting run: ask its owner to cancel it (`job_run.cancel_requested`, ADR
     0014). The view changes when the owner's `job_run.changed` arrives."""
-    if run.status != "queued":
-        raise Conflict("Only a queued run can be cancelled.")
+    if run.status not in WAITING:
+        raise Conflict("Only a run waiting for its next attempt (queued or retrying) can be cancelled.")
     _publish(
         store, ctx, JobRunCancelRequested(system=run.system, run_id=run.run_id, job=run.job, requested_by=ctx.user_id)
     )

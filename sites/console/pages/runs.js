@@ -5,7 +5,7 @@ import * as lib from "../lib.js";
 
 const { $, api, button, cell, definePage, routeParams, when } = lib;
 
-const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"];
+const STATUSES = ["queued", "running", "retrying", "succeeded", "failed", "cancelled"];
 const PLATFORM_OPERATE = "platform:operate";
 
 let nextCursor = null;
@@ -75,7 +75,7 @@ function runRow(run, { tenant = false } = {}) {
   const actions = document.createElement("td");
   if (!tenant) {
     actions.append(button("Details", () => showDetail(run.run_id), { ariaLabel: `Details of run ${run.run_id}` }));
-    if (run.status === "queued") {
+    if (run.status === "queued" || run.status === "retrying") {
       actions.append(
         button("Cancel", () => act("POST", `/v1/runs/${run.run_id}/cancel`), {
           ariaLabel: `Cancel run ${run.run_id}`,

@@ -153,7 +153,7 @@ def test_the_daily_sweep_and_a_purge_cut_short_run_on_identity_s_job_worker_and_
     assert len(first["batchItemFailures"]) == 1  # the purge's attempt 1 failed: it will be retried
     assert tenant_rows(identity_env, owner.tenant_id)  # half done
     (run,) = runs_of(identity_env, "identity.purge_workspace")
-    assert (run["tenant_id"], run["status"]) == (owner.tenant_id, "queued")
+    assert (run["tenant_id"], run["status"]) == (owner.tenant_id, "retrying")
 
     # The next day's sweep finds the workspace still due: its purge folds into the same run.
     monkeypatch.setattr(purge, "_purge", original)

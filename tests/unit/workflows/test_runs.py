@@ -50,7 +50,7 @@ def test_a_failing_attempt_backs_off_with_jitter_then_succeeds(table: str) -> No
     msg = message(fail_times=2)
     first = run_attempt(store, msg, 1)
     assert (first.done, first.visibility) == (False, 1)  # 0.5 * min(60, 2 * 2**0)
-    assert runs.get(msg.run_id, store).status == "queued"
+    assert runs.get(msg.run_id, store).status == "retrying"
     second = run_attempt(store, msg, 2)
     assert (second.done, second.visibility) == (False, 2)  # 0.5 * 4
     assert run_attempt(store, msg, 3).done
@@ -169,3 +169,15 @@ def test_listing_filters_by_status_and_job(table: str) -> None:
     listed = runs.page(store, limit=10, cursor=None, status="succeeded")
     assert [r.run_id for r in listed.items] == [ok.run_id]
     assert runs.page(store, limit=10, cursor=None, job="other").items == []
+
+
+def test_a_retrying_run_waits_in_its_own_status_and_can_be_cancelled_before_its_next_attempt(table: str) -> None:
+    store = RunStore(table, A)
+    msg = message(fail_times=5)
+    assert not run_attempt(store, msg, 1).done
+    waiting = runs.get(msg.run_id, store)
+    assert (waiting.status, waiting.attempts, waiting.next_attempt_at is not None) == ("retrying", 1, True)
+    assert [r.run_id for r in runs.page(store, limit=10, cursor=None, status="retrying").items] == [msg.run_id]
+    assert runs.cancel(msg.run_id, store).status == "cancelled"
+    assert run_attempt(store, msg, 2).done  # the backoff ends: the worker skips the cancelled run
+    assert (runs.get(msg.run_id, store).status, runs.get(msg.run_id, store).attempts) == ("cancelled", 1)

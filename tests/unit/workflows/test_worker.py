@@ -60,7 +60,7 @@ def test_a_good_message_succeeds_and_a_failing_one_is_reported_with_its_backoff(
     store = RunStore("ninefold-test-table", A)
     assert runs.get(ok.run_id, store).status == "succeeded"
     flaky_run = runs.get(flaky.run_id, store)
-    assert (flaky_run.status, flaky_run.attempts) == ("queued", 1)
+    assert (flaky_run.status, flaky_run.attempts) == ("retrying", 1)
     assert flaky_run.next_attempt_at is not None
 
 

@@ -62,7 +62,10 @@ def consume_events(
     handle: EnvelopeHandler,
     *,
     consumer: str,
+    idempotent: bool = True,
 ) -> dict[str, Any]:
+    """`idempotent=False` only for a handler that is idempotent by itself (e.g. a write guarded by a
+    version): it skips the two bookkeeping writes per record of step 2."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -77,6 +80,9 @@ def consume_events(
         ctx = TenantContext.system(envelope.tenant_id, config.system)
         logger.append_keys(tenant_id=envelope.tenant_id, event_id=envelope.id, event_type=envelope.metadata.type)
         logger.set_correlation_id(envelope.metadata.correlation.request_id or envelope.id)
+        if not idempotent:
+            handle(envelope, ctx)
+            return
 
         @idempotent_function(data_keyword_argument="key", persistence_store=persistence, config=idempotency)
         def process(key: dict[str, str]) -> None:

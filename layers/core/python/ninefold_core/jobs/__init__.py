@@ -46,6 +46,8 @@ MAX_DELAY_SECONDS: Final = 900
 MAX_VISIBILITY_SECONDS: Final = 12 * 3600
 # A run in one of these states never runs again (a replay moves a failed run back to queued).
 TERMINAL: Final = frozenset({"succeeded", "failed", "cancelled"})
+# A run in one of these waits for its next attempt; it can be cancelled.
+WAITING: Final = frozenset({"queued", "retrying"})
 # The runs of platform jobs (declared with a `schedule`) belong to this pseudo-tenant: no workspace
 # has its id (workspace ids are `ws_...`), so none can see them; operators do, among failed runs.
 PLATFORM_TENANT: Final = "platform"

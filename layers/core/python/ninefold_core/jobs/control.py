@@ -1,4 +1,4 @@
-"""Changing a run from outside the worker: cancel a queued run, replay a failed one (ADR 0012).
+"""Changing a run from outside the worker: cancel a waiting run, replay a failed one (ADR 0012).
 
 The owner of a run changes it: workflows' API for workflows' own runs, and for every other
 system's runs that system's job-commands consumer (`ninefold_core.jobs.commands`), on the command
@@ -15,7 +15,7 @@ from typing import Any
 from ninefold_core import aws, queues
 from ninefold_core.dynamo import ConditionFailed
 from ninefold_core.errors import Conflict, NotFound, ServiceUnavailable
-from ninefold_core.jobs import JobMessage
+from ninefold_core.jobs import WAITING, JobMessage
 from ninefold_core.jobs.execution import iso
 from ninefold_core.jobs.store import RunStore
 from ninefold_core.observability import logger
@@ -30,17 +30,20 @@ def _get(run_id: str, store: RunStore) -> dict[str, Any]:
 
 
 def cancel(run_id: str, store: RunStore, now: float | None = None) -> dict[str, Any]:
-    """queued -> cancelled (the worker then skips the run's message); Conflict otherwise."""
+    """queued or retrying -> cancelled (the worker then skips the run's message); Conflict otherwise."""
     found = _get(run_id, store)
+    status = str(found["status"])
     try:
+        if status not in WAITING:
+            raise ConditionFailed(status)
         return store.transition(
             run_id,
-            "queued",
+            status,
             {"status": "cancelled", "finished_at": iso(time.time() if now is None else now)},
             job=str(found["job"]),
         )
     except ConditionFailed:
-        raise Conflict("Only a queued run can be cancelled.") from None
+        raise Conflict("Only a run waiting for its next attempt (queued or retrying) can be cancelled.") from None
 
 
 def replay(

@@ -1,9 +1,10 @@
 """One attempt of a job run: the lifecycle the worker drives. Pure Python over `RunStore`.
 
 queued -> running -> succeeded
-                  -> queued (retryable failure, attempts left; SQS redelivers after the backoff)
+                  -> retrying (retryable failure, attempts left; SQS redelivers after the backoff)
                   -> failed (last attempt, or the payload/job is invalid)
-queued -> cancelled (API); the worker skips cancelled runs.
+retrying -> running (the next attempt) ...
+queued | retrying -> cancelled (API); the worker skips cancelled runs.
 """
 
 from __future__ import annotations
@@ -100,12 +101,15 @@ def execute(
         return DONE
     if status == "running" and not _recovered(run, store, delivery, job):
         return DONE
+    # Waiting for its next attempt: `queued` (never run, recovered from a crash, replayed) or
+    # `retrying` (an attempt failed, the backoff runs). Every transition below is conditional on it.
+    waiting = "queued" if status == "running" else status
     if spec is None:
-        return _fail(store, message.run_id, "queued", f"unknown job {message.job!r}", now(), job=job)
+        return _fail(store, message.run_id, waiting, f"unknown job {message.job!r}", now(), job=job)
     try:
         payload = spec.payload.model_validate(message.payload)
     except ValidationError as exc:
-        return _fail(store, message.run_id, "queued", f"invalid payload: {exc}"[:MAX_ERROR_CHARS], now(), job=job)
+        return _fail(store, message.run_id, waiting, f"invalid payload: {exc}"[:MAX_ERROR_CHARS], now(), job=job)
 
     # Attempts are counted in the run, not by SQS receives (ADR 0013): a receive that ran nothing
     # (deferred, its batch crashed before reaching it, a duplicate) is no attempt, while an attempt
@@ -120,7 +124,7 @@ def execute(
     try:
         store.transition(
             message.run_id,
-            "queued",
+            waiting,
             {
                 "status": "running",
                 "attempts": attempt,
@@ -151,7 +155,7 @@ def execute(
                 message.run_id,
                 "running",
                 {
-                    "status": "queued",
+                    "status": "retrying",
                     "last_error": error,
                     "attempt_log": log,
                     "next_attempt_at": iso(now() + delay),

@@ -34,7 +34,7 @@ class JobRunChanged(EventData):
     system: str = Field(description="The system that owns the job and ran it.")
     run_id: str
     job: str
-    status: str = Field(description="queued, running, succeeded, failed or cancelled.")
+    status: str = Field(description="queued, running, retrying, succeeded, failed or cancelled.")
     revision: int = Field(ge=1, description="Counts the run record's writes; higher is newer.")
     attempts: int = 0
     max_attempts: int = 1
