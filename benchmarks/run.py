@@ -84,7 +84,7 @@ def handler_modules() -> list[str]:
     for path in sorted((ROOT / "functions").glob("*/handlers/*.py")):
         if path.name != "__init__.py":
             modules.append(".".join(path.relative_to(ROOT).with_suffix("").parts))
-    modules.append("ninefold_core.events.relay")
+    modules += ["ninefold_core.events.relay", "ninefold_core.jobs.commands"]  # core handlers (stacks/jobs.py)
     return modules
 
 

@@ -83,7 +83,7 @@ def _json(status: int, run: Run) -> Response[Run]:
 @app.post(
     "/api/v1/runs/<run_id>/cancel",
     tags=["workflows"],
-    summary="Cancel a queued run (202: another system's run, its owner cancels it)",
+    summary="Cancel a run waiting for its next attempt (202: another system's run, its owner cancels it)",
 )
 def cancel_run(run_id: Annotated[str, Path(pattern=RUN_ID)]) -> Response[Run]:
     ctx = tenant_context(app)
