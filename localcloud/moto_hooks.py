@@ -27,6 +27,8 @@ Patched (module: attribute -- why):
   reader never sees the records of a transaction that is then cancelled; and a cancelled
   transaction keeps the table's one stream shard (moto would restore a copy of it, orphaning the
   pollers' iterators: the stream would look dead from then on);
+- dynamodb.models.table: StreamShard.__deepcopy__ (added) -- the rollback copy moto takes at the
+  start of every transaction shares the shard instead of copying the whole stream each time;
 - sys.modules["moto.batch"] (a deferred package, set before import) -- start-up: the Step
   Functions parser would otherwise import moto.ec2 (~2 s).
 
@@ -108,6 +110,9 @@ _originals: dict[tuple[str, str, str], Any] = {}
 _lock = threading.Lock()
 
 
+_ABSENT = object()  # an attribute the hook adds rather than replaces
+
+
 def active() -> HookTargets | None:
     return _targets
 
@@ -136,10 +141,12 @@ def install(targets: HookTargets) -> None:
             **{(DYNAMODB_MODELS, "DynamoDBBackend", name): _serialized(name) for name in DYNAMODB_WRITES},
             (DYNAMODB_MODELS, "DynamoDBBackend", "transact_write_items"): _transaction_keeping_streams,
             (DYNAMODB_STREAMS_MODELS, "DynamoDBStreamsBackend", "get_records"): _committed_stream_records,
+            # Added, not replaced (see _transaction_keeping_streams).
+            (DYNAMODB_TABLE, "StreamShard", "__deepcopy__"): _shared_stream_shard,
         }
         for point, replacement in replacements.items():
             owner = _owner(point)
-            _originals[point] = getattr(owner, point[2])
+            _originals[point] = getattr(owner, point[2], _ABSENT)
             setattr(owner, point[2], replacement)
 
 
@@ -147,7 +154,10 @@ def uninstall() -> None:
     global _targets
     with _lock:
         for point, original in _originals.items():
-            setattr(_owner(point), point[2], original)
+            if original is _ABSENT:
+                delattr(_owner(point), point[2])
+            else:
+                setattr(_owner(point), point[2], original)
         _originals.clear()
         _targets = None
 
@@ -359,11 +369,18 @@ def _serialized(name: str) -> Callable[..., Any]:
     return write
 
 
+def _shared_stream_shard(self: Any, memo: dict[int, Any]) -> Any:
+    """A table's deep copy (taken by moto at the start of every transaction, for its rollback)
+    shares the stream shard instead of copying every record the stream ever held: copying it made
+    each transaction slower than the last as a table's stream grew."""
+    return self
+
+
 def _transaction_keeping_streams(self: Any, transact_items: Any, *args: Any, **kwargs: Any) -> Any:
-    """moto cancels a transaction by putting back deep copies of its tables, stream included: the
-    shard iterators pollers hold would keep pointing at the old shard (with the cancelled records)
-    while new writes go to the copy's, and the table's stream would look dead from then on. Keep
-    the one shard: drop what the cancelled transaction appended and hang it on the restored table."""
+    """moto cancels a transaction by putting back deep copies of its tables, taken before it. The
+    copies share the one stream shard (`_shared_stream_shard`), which still holds the records the
+    cancelled transaction appended: drop them, and hang the shard on the restored table, so the
+    pollers' iterators keep reading the stream the table writes to."""
     names = {str(next(iter(op.values())).get("TableName")) for op in transact_items}
     with _dynamodb_write_lock:
         shards = {}

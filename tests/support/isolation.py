@@ -122,6 +122,7 @@ class Registry:
     bodies: dict[tuple[str, str], BodyFactory] = field(default_factory=dict)
     exemptions: dict[tuple[str, str], str] = field(default_factory=dict)
     volatile_fields: set[str] = field(default_factory=set)
+    self_caused: list[Callable[[Any], bool]] = field(default_factory=list)
 
     def seeder(self, path: str) -> Callable[[Seeder], Seeder]:
         """Register how a tenant comes to own objects at `path` (an OpenAPI path template)."""
@@ -157,6 +158,12 @@ class Registry:
         depth, when A's view before another tenant's write is compared with the view after."""
         self.volatile_fields.update(names)
 
+    def ignore_self_caused(self, predicate: Callable[[Any], bool]) -> None:
+        """Listing items that A's own activity produces on a clock, whatever B does (the hourly
+        report of A's API calls, which counts the very reads of this check): left out when A's view
+        before another tenant's write is compared with the view after."""
+        self.self_caused.append(predicate)
+
     def exemption_for(self, route: Route) -> str | None:
         return self.exemptions.get((route.method, route.path)) or self.exemptions.get(("*", route.path))
 
@@ -166,6 +173,7 @@ seeder = REGISTRY.seeder
 body_factory = REGISTRY.body
 exempt = REGISTRY.exempt
 volatile = REGISTRY.volatile
+ignore_self_caused = REGISTRY.ignore_self_caused
 
 
 # --- the document -------------------------------------------------------------------------------
@@ -900,7 +908,10 @@ class Harness:
         return None
 
     def _snapshot(self, reply: ReplyLike) -> Snapshot:
-        return Snapshot(reply.status, without(_json(reply), self.registry.volatile_fields))
+        body = without(_json(reply), self.registry.volatile_fields)
+        if isinstance(body, dict) and isinstance(body.get("items"), list):
+            body["items"] = [i for i in body["items"] if not any(p(i) for p in self.registry.self_caused)]
+        return Snapshot(reply.status, body)
 
     def _owner_views(self) -> dict[str, Snapshot]:
         """A's answer from every route without ids that reads (its workspace, its listings, itself)."""

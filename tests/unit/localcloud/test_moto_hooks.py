@@ -7,6 +7,7 @@ Runs moto in-process (`mock_aws`): no sockets.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import json
@@ -517,6 +518,11 @@ def test_a_stream_reader_never_sees_the_records_of_a_cancelled_transaction(calls
         reader.join()
     assert readers
     assert seen == [["taken"]] * len(readers)  # the first write only, never the cancelled "new"
+    # The rollback copies share the one shard (copying a long stream made every transaction slower).
+    from moto.dynamodb.models import dynamodb_backends
+
+    table = dynamodb_backends[ACCOUNT][REGION].tables["t"]
+    assert copy.deepcopy(table).stream_shard is table.stream_shard
     # ...and the stream goes on: a later write reaches the same reader's iterator.
     following = streams.get_records(ShardIterator=iterator)["NextShardIterator"]
     dynamodb.put_item(TableName="t", Item={"pk": {"S": "later"}})
