@@ -127,7 +127,9 @@ def test_a_redriven_message_is_processed_exactly_once(cloud: Any, tenant_a: Sign
 
     # When it is redriven (twice over, as an at-least-once redrive may do)
     moved = redrive(sqs, dlq_url=queue_url(cloud, DLQ), queue_url=queue_url(cloud, QUEUE))
-    assert moved == 1
+    # Its message, and any other event that dead-lettered during the outage (the hourly usage
+    # report's, when the warp crossed five past an hour): a redrive moves them all.
+    assert moved >= 1
     sqs.send_message(QueueUrl=queue_url(cloud, QUEUE), MessageBody=body)
     # (The jump also brings back whatever else failed while the consumer was down, e.g. the hourly
     # usage report's events when the warp crossed five past the hour: they are recorded now too.)
